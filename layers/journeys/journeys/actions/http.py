@@ -1,0 +1,111 @@
+"""Module `http`: call any HTTP API under one base URL, with optional auth from a secret."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .errors import ActionError
+from .net import HttpResult
+from .registry import Context, Module, register
+from .secrets import SecretRef
+
+
+def base_url_field(value: str) -> str:
+    """Shared by modules: a base URL must be absolute http(s) so paths can only be appended to it."""
+    try:
+        url = httpx.URL(value)
+    except Exception:  # noqa: BLE001 - httpx raises several types for malformed URLs
+        raise ValueError("not a valid URL") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    return value
+
+
+def join_url(base_url: str, path: str) -> str:
+    """base + path, refusing a path that would leave the base URL's origin (input may come from contact data)."""
+    if not path:
+        return base_url
+    joined = base_url.rstrip("/") + "/" + path.lstrip("/")
+    base, result = httpx.URL(base_url), httpx.URL(joined)
+    if (result.scheme, result.host, result.port) != (base.scheme, base.host, base.port):
+        raise ActionError(f"path '{path}' leaves the action's base URL")
+    return joined
+
+
+class Auth(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["bearer", "basic", "header"]
+    secret: str = Field(min_length=1, description="secret name; for basic the value is 'user:password'")
+    header: str | None = Field(None, description="header name, for type 'header'")
+
+    @model_validator(mode="after")
+    def _header_for_header_auth(self):
+        if self.type == "header" and not self.header:
+            raise ValueError("auth type 'header' needs 'header' (the header name)")
+        return self
+
+
+class HttpConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    base_url: str
+    headers: dict[str, str | SecretRef] = Field(default_factory=dict, description="sent on every call")
+    auth: Auth | None = None
+
+    _url = field_validator("base_url")(base_url_field)
+
+
+class RequestInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
+    path: str = Field("", description="appended to base_url")
+    query: dict[str, Any] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: Any = Field(None, description="object/array/number sent as JSON, string sent as is")
+
+
+http = register(Module("http", HttpConfig, "Call any HTTP API under a base URL"))
+
+
+def _headers(ctx: Context, config: HttpConfig, extra: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Headers to send, and the names that carry secrets (dropped if a redirect leaves the origin)."""
+    headers, sensitive = {}, []
+    for name, value in config.headers.items():
+        headers[name] = ctx.reveal(value)
+        if isinstance(value, SecretRef):
+            sensitive.append(name)
+    headers.update(extra)
+    if config.auth:
+        secret = ctx.reveal(SecretRef(secret=config.auth.secret))
+        if config.auth.type == "bearer":
+            name, value = "Authorization", f"Bearer {secret}"
+        elif config.auth.type == "basic":
+            name, value = "Authorization", "Basic " + base64.b64encode(secret.encode()).decode()
+        else:
+            name, value = config.auth.header, secret
+        headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}  # auth wins over input
+        headers[name] = value
+        sensitive.append(name)
+    return headers, sensitive
+
+
+@http.function("request", RequestInput)
+def request(ctx: Context, config: HttpConfig, input: RequestInput) -> HttpResult:
+    """Send one request to base_url + path."""
+    headers, sensitive = _headers(ctx, config, input.headers)
+    body: dict[str, Any] = {}
+    if isinstance(input.body, str):
+        body["content"] = input.body
+    elif input.body is not None:
+        body["json"] = input.body
+    return ctx.request(input.method, join_url(config.base_url, input.path), headers=headers, params=input.query,
+                       sensitive_headers=sensitive, **body)
+
+
+@http.health_check
+def health(ctx: Context, config: HttpConfig) -> HttpResult:
+    headers, sensitive = _headers(ctx, config, {})
+    return ctx.request("GET", config.base_url, headers=headers, sensitive_headers=sensitive)
