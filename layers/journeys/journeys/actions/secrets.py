@@ -85,8 +85,8 @@ class AwsSecrets:
                 value = parameters.get_secret(name, max_age=self.max_age)
         except Exception as exc:  # noqa: BLE001 - any SDK failure becomes one clear, value-free message
             store = "SSM Parameter Store" if name.startswith("ssm:") else "Secrets Manager"
-            cause = getattr(exc, "__cause__", None) or exc
-            raise SecretNotFound(f"secret '{name}' could not be read from {store}: {type(cause).__name__}") from None
+            # AWS error texts name the secret and the reason, never its value
+            raise SecretNotFound(f"secret '{name}' could not be read from {store}: {str(exc)[:300]}") from None
         if isinstance(value, bytes):
             value = value.decode("utf-8")
         return SecretStr(str(value))
