@@ -64,6 +64,7 @@ def parse_actions(items: Any, source: str = "<actions>") -> dict[str, ActionSpec
         raise ActionsFileError(source, ["expected a list of actions"])
     specs: dict[str, ActionSpec] = {}
     problems: list[str] = []
+    seen: set[str] = set()  # ids of all items, valid or not, so a duplicate is reported even next to other errors
     for index, item in enumerate(items):
         label = f"action #{index + 1}"
         if not isinstance(item, dict):
@@ -71,13 +72,14 @@ def parse_actions(items: Any, source: str = "<actions>") -> dict[str, ActionSpec
             continue
         if isinstance(item.get("id"), str) and item["id"]:
             label = f"action '{item['id']}'"
+            if item["id"] in seen:
+                problems.append(f"{label}: id: duplicate action id")
+                continue
+            seen.add(item["id"])
         try:
             spec = ActionSpec.model_validate(item)
         except ValidationError as exc:
             problems += [f"{label}: {key}: {msg}" for key, msg in describe_validation_error(exc)]
-            continue
-        if spec.id in specs:
-            problems.append(f"{label}: id: duplicate action id")
             continue
         try:
             get_module(spec.type).config_model.model_validate(spec.config)
