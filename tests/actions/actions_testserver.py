@@ -44,7 +44,7 @@ class Recorded:
 class TestServer:
     __test__ = False
 
-    def __init__(self):
+    def __init__(self, ssl_context=None):
         self.routes: dict[str, list[Reply | Callable[[Recorded], Reply]]] = {}
         self.requests: list[Recorded] = []
         self.stopping = threading.Event()
@@ -74,10 +74,17 @@ class TestServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):
+                pass  # e.g. a TLS handshake the client refused: the test asserts on the client side
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        if ssl_context is not None:
+            self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
 
     def route(self, path: str, *replies: Reply | Callable[[Recorded], Reply]) -> "TestServer":
@@ -92,8 +99,8 @@ class TestServer:
         reply = replies.pop(0) if len(replies) > 1 else replies[0]
         return reply(recorded) if callable(reply) else reply
 
-    def url(self, path: str = "") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+    def url(self, path: str = "", host: str = "127.0.0.1", scheme: str = "http") -> str:
+        return f"{scheme}://{host}:{self.port}{path}"
 
     def calls(self, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.path == path]
@@ -128,3 +135,27 @@ class Sleeps(list):
 @pytest.fixture
 def sleeps():
     return Sleeps()
+
+
+def self_signed(tmp_path, hostname: str) -> str:
+    """A PEM file holding a fresh key and a self-signed certificate for `hostname` (SAN DNS entry only)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    path = tmp_path / f"{hostname}.pem"
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()) + cert.public_bytes(serialization.Encoding.PEM))
+    return str(path)

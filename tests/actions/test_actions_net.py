@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 
 import pytest
 
-from actions_testserver import Reply, other_server, server, sleeps  # noqa: F401 - fixtures
+from actions_testserver import Reply, TestServer, other_server, self_signed, server, sleeps  # noqa: F401 - fixtures
 from journeys.actions import net
 from journeys.actions.net import (
     MAX_BODY_BYTES, ActionError, ActionTimeout, OutboundBlocked, OutboundPolicy, call_webhook, check_destination,
@@ -208,10 +209,50 @@ def test_given_a_name_resolving_to_one_private_address_among_public_ones_then_it
         check_destination("https://api.example.com/x", OutboundPolicy(allow_loopback=True))
 
 
-def test_given_a_public_name_when_checking_then_the_first_address_is_pinned(monkeypatch):
-    fake_dns(monkeypatch, {"api.example.com": ["93.184.216.34", "2606:2800:220:1::1"]})
+def test_given_a_public_name_when_checking_then_all_its_addresses_are_returned_for_pinning(monkeypatch):
+    fake_dns(monkeypatch, {"api.example.com": ["93.184.216.34", "2606:2800:220:1::1", "93.184.216.34"]})
 
-    assert check_destination("https://api.example.com/x", OutboundPolicy()) == "93.184.216.34"
+    assert check_destination("https://api.example.com/x", OutboundPolicy()) == ["93.184.216.34", "2606:2800:220:1::1"]
+
+
+def test_given_a_name_with_an_unreachable_first_address_when_requesting_then_the_next_is_tried(server, monkeypatch):
+    fake_dns(monkeypatch, {"dual.test": ["::1", "127.0.0.1"]})  # the server listens on IPv4 only
+    server.route("/", lambda req: Reply(200, json={"host": req.headers["host"]}))
+
+    result = request("GET", server.url("/", host="dual.test"), retries=0, policy=LOOPBACK_OK)
+
+    assert result.body == {"host": f"dual.test:{server.port}"}  # connected by address, Host kept on the name
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    pem = self_signed(tmp_path, "localhost")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pem)
+    srv = TestServer(ssl_context=context)
+    srv.pem = pem
+    yield srv
+    srv.stop()
+
+
+def test_given_https_to_a_name_when_pinned_to_its_address_then_tls_is_verified_for_the_name(tls_server):
+    tls_server.route("/secure", Reply(200, json={"tls": True}))
+    trust = ssl.create_default_context(cafile=tls_server.pem)
+
+    result = request("GET", tls_server.url("/secure", host="localhost", scheme="https"),
+                     policy=OutboundPolicy(allowlist=("localhost",)), verify=trust)
+
+    assert result.status == 200 and result.body == {"tls": True}
+
+
+def test_given_a_certificate_for_a_name_when_called_by_ip_then_hostname_verification_fails(tls_server, sleeps):
+    tls_server.route("/secure", Reply(200))
+    trust = ssl.create_default_context(cafile=tls_server.pem)
+
+    with pytest.raises(ActionError, match="cannot connect"):
+        request("GET", tls_server.url("/secure", scheme="https"), retries=0, verify=trust,
+                policy=OutboundPolicy(allowlist=("127.0.0.1",)), sleep=sleeps)
+    assert tls_server.requests == []
 
 
 @pytest.mark.parametrize("address, reason", [

@@ -2,7 +2,7 @@
 
 Journey authors (and contact data flowing through templates) choose URLs, so every request is an SSRF
 risk: each destination, and each redirect hop, is resolved and refused if any address is internal. The
-connection is then pinned to the checked address so a second DNS answer cannot swap in another one.
+connection is then pinned to the checked addresses so a second DNS answer cannot swap in another one.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import socket
+import ssl
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -138,8 +139,8 @@ def _resolve(host: str, port: int) -> list[str]:
     return addresses
 
 
-def check_destination(url: httpx.URL | str, policy: OutboundPolicy) -> str:
-    """Refuse a URL whose host is not allowed; return the checked IP address to connect to."""
+def check_destination(url: httpx.URL | str, policy: OutboundPolicy) -> list[str]:
+    """Refuse a URL whose host is not allowed; return its checked IP addresses, in resolver order."""
     url = httpx.URL(url) if isinstance(url, str) else url
     if url.scheme not in ("http", "https"):
         raise OutboundBlocked(f"refused '{url.host or url}': scheme '{url.scheme}' is not http or https")
@@ -159,7 +160,7 @@ def check_destination(url: httpx.URL | str, policy: OutboundPolicy) -> str:
         if reason:
             shown = host if host == address else f"{host} ({address})"
             raise OutboundBlocked(f"refused host '{shown}': {reason}; add it to the outbound allowlist to permit it")
-    return addresses[0]
+    return addresses
 
 
 def _check_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -224,6 +225,16 @@ def _origin(url: httpx.URL) -> tuple:
     return (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
 
 
+def _send_any(client, method, url, headers, content, timeout, addresses):
+    """Like a normal connect, try each checked address in turn when one refuses (e.g. IPv6 without a route)."""
+    for index, address in enumerate(addresses):
+        try:
+            return _send_once(client, method, url, headers, content, timeout, address)
+        except httpx.ConnectError:
+            if index == len(addresses) - 1:
+                raise
+
+
 def _send_once(client, method, url, headers, content, timeout, address):
     """One attempt, connected to the checked address with Host and TLS SNI kept on the real name."""
     pinned = url.copy_with(host=address) if address != url.host else url
@@ -252,10 +263,12 @@ def request(
     policy: OutboundPolicy,
     sleep: Callable[[float], None] = time.sleep,
     sensitive_headers: Iterable[str] = (),
+    verify: ssl.SSLContext | bool = True,
 ) -> HttpResult:
     """Send a request under `policy`. `retries` is the number of extra attempts after the first, made on
     429, 5xx, connection failures and timeouts. Redirects are followed here (at most 5), each hop checked.
-    `sensitive_headers` are dropped, with Authorization and Cookie, when a redirect leaves the origin."""
+    `sensitive_headers` are dropped, with Authorization and Cookie, when a redirect leaves the origin.
+    `verify` is httpx's: an SSLContext trusting a private CA, for instance."""
     method = method.upper()
     current = httpx.URL(url)
     if params:
@@ -272,12 +285,14 @@ def request(
         body = content.encode() if isinstance(content, str) else bytes(content)
     sensitive = {h.lower() for h in (*ALWAYS_SENSITIVE, *sensitive_headers)}
 
-    # trust_env=False: an HTTP(S)_PROXY would resolve names itself and bypass the address checks.
-    with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False) as client:
-        for hop in range(MAX_REDIRECTS + 1):
-            address = check_destination(current, policy)
+    for hop in range(MAX_REDIRECTS + 1):
+        addresses = check_destination(current, policy)
+        # A client per hop: pooled connections are keyed by the pinned IP, and one verified for another
+        # hostname must not be reused. trust_env=False: a proxy would resolve names itself, unchecked.
+        with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False,
+                          verify=verify) as client:
             response, raw, truncated, attempts = _with_retries(
-                client, method, current, sent_headers, body, timeout, retries, address, sleep)
+                client, method, current, sent_headers, body, timeout, retries, addresses, sleep)
             location = response.headers.get("location")
             if response.status_code not in REDIRECT_STATUSES or not location:
                 return HttpResult(
@@ -306,12 +321,12 @@ def _safe(url: httpx.URL) -> str:
     return str(url.copy_with(query=None, fragment=None, username=None, password=None))
 
 
-def _with_retries(client, method, url, headers, body, timeout, retries, address, sleep):
+def _with_retries(client, method, url, headers, body, timeout, retries, addresses, sleep):
     where = f"{method} {_safe(url)}"
     for attempt in range(retries + 1):
         last = attempt == retries
         try:
-            response, raw, truncated = _send_once(client, method, url, headers, body, timeout, address)
+            response, raw, truncated = _send_any(client, method, url, headers, body, timeout, addresses)
         except httpx.TimeoutException as exc:
             log.warning("%s: %s (attempt %d of %d)", where, type(exc).__name__, attempt + 1, retries + 1)
             if last:
