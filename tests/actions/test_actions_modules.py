@@ -129,6 +129,7 @@ def test_given_a_missing_required_input_when_running_then_the_error_names_the_fi
     ("request", {"method": "TRACE"}, "method"),
     ("request", {"verb": "GET"}, "verb"),
     ("request", {"query": "a=1"}, "query"),
+    ("request", {"query": {"nested": {"a": 1}}}, "query': Value error, value of 'nested"),
 ])
 def test_given_bad_http_input_when_running_then_the_error_names_the_field(server, function, input, field):
     with pytest.raises(ActionInputError, match=f"input '{field}'"):

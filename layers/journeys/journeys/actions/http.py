@@ -62,9 +62,19 @@ class RequestInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
     path: str = Field("", description="appended to base_url")
-    query: dict[str, Any] = Field(default_factory=dict)
+    query: dict[str, Any] = Field(default_factory=dict, description="scalars or lists of them; None is left out")
     headers: dict[str, str] = Field(default_factory=dict)
     body: Any = Field(None, description="object/array/number sent as JSON, string sent as is")
+
+    @field_validator("query")
+    @classmethod
+    def _flat_query(cls, query: dict) -> dict:
+        # One clear message instead of pydantic's one-per-union-member list.
+        scalar = (str, int, float, bool, type(None))
+        for key, value in query.items():
+            if not (isinstance(value, scalar) or (isinstance(value, list) and all(isinstance(v, scalar) for v in value))):
+                raise ValueError(f"value of '{key}' must be a string, number, boolean or a list of them")
+        return query
 
 
 http = register(Module("http", HttpConfig, "Call any HTTP API under a base URL"))

@@ -16,7 +16,7 @@ import random
 import socket
 import ssl
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping
 
@@ -91,7 +91,6 @@ class HttpResult:
     url: str = ""
     truncated: bool = False
     attempts: int = 1
-    extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"status": self.status, "headers": self.headers, "body": self.body}
