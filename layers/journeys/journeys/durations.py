@@ -1,0 +1,43 @@
+"""Durations (`90s`, `15m`, `2h`, `3d`, `1w`, ISO 8601 `P3D`/`PT2H`) and relative times (`-7d`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SHORT = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_ISO = re.compile(
+    r"^P(?!$)(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
+    r"(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$"
+)
+
+
+class DurationError(ValueError):
+    pass
+
+
+def parse_duration(text: object) -> int:
+    """Seconds in a duration; raises DurationError with the accepted forms."""
+    if isinstance(text, str):
+        short = _SHORT.match(text)
+        if short:
+            return int(short.group(1)) * _UNITS[short.group(2)]
+        iso = _ISO.match(text.strip().upper())
+        if iso:
+            parts = {k: int(v or 0) for k, v in iso.groupdict().items()}
+            return (parts["w"] * 7 + parts["d"]) * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+    raise DurationError(
+        f"invalid duration {text!r}: use a number and a unit (90s, 15m, 2h, 3d, 1w) or ISO 8601 (P3D, PT2H)"
+    )
+
+
+def parse_relative(text: object, now: dt.datetime) -> dt.datetime | None:
+    """`-7d` / `+2h` relative to now; None when text is not a relative time."""
+    if isinstance(text, str) and text[:1] in "+-" and len(text) > 1:
+        try:
+            seconds = parse_duration(text[1:])
+        except DurationError:
+            return None
+        return now + dt.timedelta(seconds=seconds if text[0] == "+" else -seconds)
+    return None

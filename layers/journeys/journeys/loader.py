@@ -1,0 +1,176 @@
+"""Read and validate a journey file: every problem names the file, the step and the key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from . import templates
+from .compiler.graph import EXIT, Graph, references
+from .errors import JourneyFileError, Problem
+from .model import (
+    ACTION_TYPES,
+    INTEGRATIONS,
+    SETTINGS,
+    Journey,
+    JourneyFile,
+    Step,
+)
+
+
+
+def load_journey(path: str | Path, allow_incomplete: bool = False) -> tuple[Journey, list[str]]:
+    """A validated journey and its warnings; raises JourneyFileError listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise JourneyFileError(str(path), [Problem(f"cannot read file: {error.strerror}")]) from None
+    return parse_journey(text, str(path), allow_incomplete)
+
+
+def parse_journey(text: str, file: str | None = None, allow_incomplete: bool = False) -> tuple[Journey, list[str]]:
+    raw = _read_mapping(text, file)
+    problems: list[Problem] = []
+    try:
+        top = JourneyFile.model_validate(raw)
+    except ValidationError as error:
+        # Report top-level errors; steps are checked one by one below when they are a list.
+        problems += [p for p in _problems(error) if not (p.key or "").startswith("steps.")]
+        top = None
+    raw_steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
+    skip_incomplete = allow_incomplete or raw.get("incomplete") == "skip"
+    steps, settings, skipped, warnings = _steps(raw_steps, skip_incomplete, problems)
+    if top is not None and not problems:
+        _check_references(steps, problems)
+    if top is not None and not problems:
+        graph = Graph(steps)
+        problems += graph.cycles_without_wait()
+        warnings += [f"{file or 'journey'}: step '{sid}': unreachable (no step leads to it)" for sid in graph.unreachable()]
+    if problems or top is None:
+        raise JourneyFileError(file, problems)
+    warnings += [f"{file or 'journey'}: step '{sid}': {why} — compiled as a skip (contacts pass it by)" for sid, why in skipped.items()]
+    journey = Journey(
+        id=top.journey, name=top.name or top.journey, timezone=top.timezone, entry=top.entry,
+        steps=steps, settings=settings, skipped=skipped, source=file,
+    )
+    return journey, warnings
+
+
+def _read_mapping(text: str, file: str | None) -> dict[str, Any]:
+    try:
+        raw = json.loads(text) if (file or "").endswith(".json") else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise JourneyFileError(file, [Problem(f"{where}not valid YAML/JSON: {getattr(error, 'problem', None) or error}")]) from None
+    if not isinstance(raw, dict):
+        raise JourneyFileError(file, [Problem("a journey file is a mapping with journey, entry and steps")])
+    return raw
+
+
+def _steps(raw_steps: list, skip_incomplete: bool, problems: list[Problem]):
+    steps: list[Step] = []
+    settings: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    warnings: list[str] = []
+    seen: dict[str, int] = {}
+    keys: dict[str, str] = {}
+    for index, raw in enumerate(raw_steps):
+        label = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else f"#{index + 1}"
+        if not isinstance(raw, dict):
+            problems.append(Problem("a step is a mapping with id and type", label))
+            continue
+        if raw.get("type") not in SETTINGS:
+            valid = ", ".join(SETTINGS)
+            problems.append(Problem(f"unknown step type {raw.get('type')!r}; valid types: {valid}", label, "type"))
+            continue
+        try:
+            step = Step.model_validate(raw)
+        except ValidationError as error:
+            problems += [Problem(p.message, label, p.key) for p in _problems(error)]
+            continue
+        if step.id in seen:
+            problems.append(Problem(f"duplicate step id (also step #{seen[step.id] + 1})", step.id, "id"))
+            continue
+        if step.key in keys:
+            problems.append(Problem(f"step ids '{keys[step.key]}' and '{step.id}' differ only by - and _", step.id, "id"))
+            continue
+        seen[step.id], keys[step.key] = index, step.id
+        if step.apply_to is not None and step.type not in ACTION_TYPES:
+            problems.append(Problem("apply_to is for action steps only", step.id, "apply_to"))
+        if step.data_key is not None and step.type not in INTEGRATIONS:
+            problems.append(Problem("data_key is for integration steps (webhook, action, crm_action)", step.id, "data_key"))
+        dollar_key = _dollar_key(step.settings)
+        if dollar_key:
+            problems.append(Problem("keys may not end in '.$' (Step Functions reads them as paths)", step.id, f"settings.{dollar_key}"))
+        steps.append(step)
+        own = _settings(step)
+        if isinstance(own, list):
+            if skip_incomplete and step.type in ACTION_TYPES:
+                skipped[step.id] = "; ".join(f"{p.key}: {p.message}" for p in own)
+            else:
+                problems += own
+        else:
+            settings[step.id] = own
+    return steps, settings, skipped, warnings
+
+
+def _settings(step: Step):
+    """Validated settings, or the list of problems with them."""
+    try:
+        validated = SETTINGS[step.type].model_validate(step.settings)
+    except ValidationError as error:
+        return [Problem(p.message, step.id, f"settings.{p.key}" if p.key else "settings") for p in _problems(error)]
+    bad_templates = templates.check(step.settings)
+    if bad_templates:
+        return [Problem(message, step.id, f"settings.{key}") for key, message in bad_templates]
+    return validated
+
+
+def _check_references(steps: list[Step], problems: list[Problem]) -> None:
+    ids = {step.id for step in steps}
+    for step in steps:
+        for key, target in references(step):
+            if target is None or target in ids or (key == "settings.else" and target == EXIT):
+                continue
+            problems.append(Problem(f"names no step: {target!r}", step.id, key))
+
+
+def _dollar_key(value: Any, path: str = "") -> str | None:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if str(key).endswith(".$"):
+                return here
+            found = _dollar_key(inner, here)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found = _dollar_key(inner, f"{path}.{index}")
+            if found:
+                return found
+    return None
+
+
+def _problems(error: ValidationError) -> list[Problem]:
+    out = []
+    for item in error.errors():
+        # Drop union-member names pydantic adds to the location (e.g. 'FieldCondition').
+        parts = [str(p) for p in item["loc"] if not (isinstance(p, str) and p[:1].isupper())]
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif item["type"] == "missing":
+            message = "required key is missing"
+        out.append(Problem(message, key=".".join(parts) or None))
+    # A union reports one error per member; keep each location once.
+    unique: dict[tuple, Problem] = {}
+    for problem in out:
+        unique.setdefault((problem.key, problem.message), problem)
+    return list(unique.values())

@@ -1,0 +1,98 @@
+"""The one Liquid environment: templates are parsed at compile time and rendered at run time.
+
+Context: contact, event, journey (data keys), now. An undefined variable renders empty. A value
+that is exactly one output (`"{{ journey.x.body.n }}"`) keeps the type of what it yields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from typing import Any
+
+from liquid import Environment, RenderContext
+from liquid.builtin.output import OutputNode
+from liquid.exceptions import LiquidError
+from liquid.undefined import Undefined
+
+from . import clock
+from .model import NOT_TEMPLATES
+
+_ENV = Environment()
+
+
+class TemplateError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=4096)
+def parse(source: str):
+    """A parsed template; raises TemplateError with Liquid's own message."""
+    try:
+        return _ENV.from_string(source)
+    except LiquidError as error:
+        first_line = str(error).splitlines()[0]
+        raise TemplateError(f"invalid template {source!r}: {first_line}") from None
+
+
+def template_fields(settings: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(dotted key, source) for every template string in a step's settings."""
+    if isinstance(settings, Mapping):
+        for key, value in settings.items():
+            if not path and key in NOT_TEMPLATES:
+                continue
+            yield from template_fields(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(settings, list):
+        for index, value in enumerate(settings):
+            yield from template_fields(value, f"{path}.{index}")
+    elif isinstance(settings, str):
+        yield path, settings
+
+
+def check(settings: Any) -> list[tuple[str, str]]:
+    """(key, message) for each template in settings that does not parse."""
+    problems = []
+    for key, source in template_fields(settings):
+        try:
+            parse(source)
+        except TemplateError as error:
+            problems.append((key, str(error)))
+    return problems
+
+
+def scope(contact: Mapping, event: Mapping | None = None, journey: Mapping | None = None) -> dict[str, Any]:
+    return {"contact": dict(contact), "event": dict(event or {}), "journey": dict(journey or {}), "now": clock.iso(clock.now())}
+
+
+def render(source: str, context: Mapping[str, Any]) -> Any:
+    """Render one template; a lone output keeps its type (an undefined one renders empty)."""
+    template = parse(source)
+    if "{" not in source:
+        return source
+    nodes = [node for node in template.nodes if not (isinstance(node, str) or _is_blank_text(node))]
+    if len(nodes) == 1 and isinstance(nodes[0], OutputNode) and source.strip().startswith("{{") and source.strip().endswith("}}"):
+        value = nodes[0].expression.evaluate(RenderContext(template, globals=template.make_globals(context)))
+        if isinstance(value, Undefined) or value is None:
+            return ""
+        if isinstance(value, (int, float, bool, list, dict)):
+            return value
+    return template.render(**context)
+
+
+def render_settings(settings: Any, context: Mapping[str, Any], path: str = "") -> Any:
+    """Render every template string in settings (ids, durations and conditions stay as they are)."""
+    if isinstance(settings, Mapping):
+        return {
+            key: value if (not path and key in NOT_TEMPLATES) else render_settings(value, context, f"{path}.{key}")
+            for key, value in settings.items()
+        }
+    if isinstance(settings, list):
+        return [render_settings(value, context, path) for value in settings]
+    if isinstance(settings, str):
+        return render(settings, context)
+    return settings
+
+
+def _is_blank_text(node: Any) -> bool:
+    text = getattr(node, "text", None)
+    return isinstance(text, str) and not text.strip() and not isinstance(node, OutputNode)
