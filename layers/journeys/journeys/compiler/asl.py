@@ -30,7 +30,7 @@ FUNCTIONS = {
     **{t: "ControlFunctionArn" for t in CONTROL},
 }
 CONTROL_FUNCTION = "ControlFunctionArn"
-GOAL_ERROR = "Journey.GoalReached"
+GOAL_ERROR = "GoalReached"  # steps/runtime.py raises it; Lambda names errors by class
 LAMBDA_TRANSIENT = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -41,7 +41,7 @@ RETRY = [
     {"ErrorEquals": LAMBDA_TRANSIENT, "IntervalSeconds": 2, "MaxAttempts": 6, "BackoffRate": 2.0,
      "MaxDelaySeconds": 60, "JitterStrategy": "FULL"},
     # A send still in progress (an earlier attempt timed out mid-call): wait, then ask again.
-    {"ErrorEquals": ["Journey.InProgress"], "IntervalSeconds": 30, "MaxAttempts": 5, "BackoffRate": 2.0,
+    {"ErrorEquals": ["StepInProgress"], "IntervalSeconds": 30, "MaxAttempts": 5, "BackoffRate": 2.0,
      "MaxDelaySeconds": 300, "JitterStrategy": "FULL"},
 ]
 END_STATE = "End"

@@ -1,0 +1,59 @@
+"""Entering a contact into a journey: event match, criteria, re-entry, a deterministic name.
+
+Used by the entry webhook on AWS, by start_journey, and by the local runner: one set of rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from . import clock, conditions
+from .model import Entry
+
+
+@dataclass
+class EntryDecision:
+    entered: bool
+    reason: str | None = None
+
+
+def decide(entry: Entry, contact: dict[str, Any], event: dict[str, Any], membership: dict[str, Any] | None,
+           event_name: str | None = None) -> EntryDecision:
+    """May this contact enter now? (criteria read the stored, upserted contact)"""
+    if entry.trigger == "event" and event_name is not None and event_name != entry.event:
+        return EntryDecision(False, f"event '{event_name}' does not enter this journey (it waits for '{entry.event}')")
+    if membership:
+        after = entry.re_entry_after_seconds
+        if after is None:
+            return EntryDecision(False, "already entered this journey (re_entry: never)")
+        entered_at = clock.parse_timestamp(membership.get("entered_at"))
+        if after and entered_at and (clock.now() - entered_at).total_seconds() < after:
+            return EntryDecision(False, f"entered {clock.iso(entered_at)}; re_entry after {entry.re_entry['after']} has not passed")
+    scope = {"contact": contact, "event": event, "journey": {}}
+    if not conditions.evaluate(entry.criteria, scope):
+        return EntryDecision(False, "entry criteria do not match")
+    return EntryDecision(True)
+
+
+def idempotency_key(event: dict[str, Any]) -> str:
+    """The event's own key when it has one, else a hash of its content: a webhook delivered
+    twice then names the same execution, and Step Functions starts it once."""
+    for key in ("idempotency_key", "id", "event_id"):
+        if isinstance(event.get(key), (str, int)) and str(event[key]):
+            return str(event[key])
+    return hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def execution_name(journey_id: str, contact_id: str, key: str) -> str:
+    """<= 80 chars of [A-Za-z0-9-_]: readable contact prefix + a digest of journey, contact, key."""
+    digest = hashlib.sha256(f"{journey_id}|{contact_id}|{key}".encode()).hexdigest()[:20]
+    readable = re.sub(r"[^A-Za-z0-9_-]", "-", contact_id)[:50]
+    return f"{readable}-{digest}"
+
+
+def initial_state(contact: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    return {"contact": contact, "event": event, "data": {}, "seq": 0}

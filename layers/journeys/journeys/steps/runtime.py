@@ -1,0 +1,143 @@
+"""What every step Task does around its own work, on AWS and locally alike.
+
+parse the task payload -> read the fresh contact -> exit_when (after waits) -> apply_to ->
+the step's own work (idempotent per execution x step x seq) -> record the result ->
+evaluate what lies ahead (checks, wake) -> return the new execution state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import clock, conditions
+from ..model import ACTION_TYPES, SETTINGS, Condition
+from ..store import ContactStore, JourneyStore
+from . import lookahead
+
+
+class GoalReached(Exception):
+    """exit_when holds: the Task fails with this error (Lambda's errorType is the class name)
+    and the compiled Catch ends the journey in its "Goal reached" state."""
+
+
+class StepInProgress(Exception):
+    """An earlier attempt of this very step is still running: the compiled Retry asks again later."""
+
+
+class JourneyRef(BaseModel):
+    id: str
+    timezone: str | None = None
+
+
+class StepRef(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str | None
+    type: str
+    settings: dict[str, Any] = Field(default_factory=dict)
+    apply_to: Condition | None = None
+    data_key: str | None = None
+
+
+class ExecutionState(BaseModel):
+    """The state Step Functions carries between steps (see compiler/asl.py)."""
+
+    model_config = ConfigDict(extra="allow")
+    contact: dict[str, Any]
+    event: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+    seq: int = 0
+
+
+class TaskEvent(BaseModel):
+    journey: JourneyRef
+    step: StepRef
+    execution: str
+    state: ExecutionState
+    exit_when: Condition | None = None
+    lookahead: dict[str, dict[str, Any]] | None = None
+    task_token: str | None = None
+
+
+@dataclass
+class StepContext:
+    """What a step's own work gets: the fresh contact, rendered-template scope, the stores."""
+
+    event: TaskEvent
+    contact: dict[str, Any]
+    settings: Any  # the validated settings model of the step type
+    contacts: ContactStore
+    journeys: JourneyStore
+    now: str = field(default_factory=lambda: clock.iso(clock.now()))
+
+    @property
+    def scope(self) -> dict[str, Any]:
+        state = self.event.state
+        return {"contact": self.contact, "event": state.event, "journey": state.data, "now": self.now}
+
+    @property
+    def ref(self) -> str:
+        """Stable per execution x step x seq: the same on a retry, new on a loop's next pass."""
+        raw = f"{self.event.execution}|{self.event.step.id}|{self.event.state.seq}"
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+@dataclass
+class Outcome:
+    outcome: str  # done | skipped | failed
+    reason: str | None = None
+    message: dict[str, Any] | None = None  # what was sent (messaging steps)
+    data: dict[str, Any] | None = None  # integration result for the data key
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+StepWork = Callable[[StepContext], Outcome]
+
+
+def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: ContactStore | None = None,
+             journeys: JourneyStore | None = None, idempotent: Callable | None = None) -> dict[str, Any]:
+    """Run one step Task; `work` maps step types to their functions (a handler's group)."""
+    event = TaskEvent.model_validate(payload)
+    contacts = contacts or ContactStore()
+    journeys = journeys or JourneyStore()
+    contact = contacts.require(event.state.contact["id"])
+    scope = {"contact": contact, "event": event.state.event, "journey": event.state.data}
+    if event.exit_when is not None and conditions.evaluate(event.exit_when, scope):
+        raise GoalReached(f"contact {contact['id']} reached the journey's goal (exit_when)")
+
+    step = event.step
+    data = dict(event.state.data)
+    last: dict[str, Any] | None = None
+    if step.type in ACTION_TYPES:
+        settings = SETTINGS[step.type].model_validate(step.settings)
+        ctx = StepContext(event, contact, settings, contacts, journeys)
+        if not conditions.evaluate(step.apply_to, scope):
+            result = Outcome("skipped", reason="apply_to")
+        else:
+            run = idempotent or (lambda fn, c: fn(c).as_dict())
+            result = Outcome(**run(work[step.type], ctx))
+        if result.data is not None and step.data_key:
+            data[step.data_key] = result.data
+        journeys.record_step(event.execution, event.state.seq, step.id, {"type": step.type, "at": ctx.now, **result.as_dict()})
+        last = {"step": step.id, "outcome": result.outcome, **({"reason": result.reason} if result.reason else {})}
+        contact = contacts.require(contact["id"])  # the step may have changed it
+
+    state = event.state.model_dump()
+    state.pop("failure", None)
+    state.update(contact=contact, data=data, seq=event.state.seq + 1)
+    ahead = lookahead.evaluate(event.lookahead or {}, contact, event.state.event, data, event.journey.timezone)
+    state["checks"], state["wake"] = ahead["checks"], ahead["wake"]
+    if last:
+        state["last"] = last
+    else:
+        state.pop("last", None)
+    return state
+
+
+__all__ = ["GoalReached", "Outcome", "StepContext", "StepInProgress", "TaskEvent", "run_task"]

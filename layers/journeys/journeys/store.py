@@ -1,0 +1,214 @@
+"""DynamoDB: the one contact store, step results, contact x journey records, inbox and notes.
+
+TABLES describes every table once: the SAM template's resources are generated from it
+(`journeys build`) and local runs create moto tables from it, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.conditions import Key
+
+from . import clock
+
+TABLES: dict[str, dict[str, Any]] = {
+    # One item per contact, attributes as given (plus tags, groups, subscribed).
+    "ContactsTable": {
+        "env": "CONTACTS_TABLE",
+        "local_name": "journeys-contacts",
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "ttl": None,
+    },
+    # Single-table: step results (EXEC#), contact x journey (CONTACT# / JOURNEY#), inbox, notes,
+    # event waits; expires_at lets DynamoDB drop step results after the retention period.
+    "JourneyTable": {
+        "env": "JOURNEY_TABLE",
+        "local_name": "journeys-state",
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        "ttl": "expires_at",
+    },
+    # Powertools Idempotency's own layout (id + expiration): one record per execution x step x seq.
+    "IdempotencyTable": {
+        "env": "IDEMPOTENCY_TABLE",
+        "local_name": "journeys-idempotency",
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "ttl": "expiration",
+    },
+}
+STEP_RESULT_RETENTION = dt.timedelta(days=90)
+
+
+def table_name(logical_id: str) -> str:
+    spec = TABLES[logical_id]
+    return os.environ.get(spec["env"], spec["local_name"])
+
+
+def create_tables(client=None) -> None:
+    """Create every table (local runs, tests) exactly as the template declares it."""
+    client = client or boto3.client("dynamodb")
+    existing = set(client.list_tables()["TableNames"])
+    for logical_id, spec in TABLES.items():
+        name = table_name(logical_id)
+        if name in existing:
+            continue
+        client.create_table(
+            TableName=name, KeySchema=spec["KeySchema"], AttributeDefinitions=spec["AttributeDefinitions"],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        if spec["ttl"]:
+            client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec["ttl"]})
+
+
+# ---------------------------------------------------------------- DynamoDB <-> JSON
+
+
+def to_dynamo(value: Any) -> Any:
+    """Floats become Decimals (DynamoDB's number type); everything else as JSON would carry it."""
+    return json.loads(json.dumps(value), parse_float=Decimal)
+
+
+def from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, (list, set, tuple)):
+        return [from_dynamo(v) for v in value]
+    return value
+
+
+class ContactNotFound(LookupError):
+    pass
+
+
+class ContactStore:
+    """Contacts: `{id, email, first_name, ..., timezone, tags: [], groups: [], subscribed: true}`."""
+
+    DEFAULTS = {"tags": [], "groups": [], "subscribed": True}
+
+    def __init__(self, resource=None):
+        self.table = (resource or boto3.resource("dynamodb")).Table(table_name("ContactsTable"))
+
+    def get(self, contact_id: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key={"id": contact_id}, ConsistentRead=True).get("Item")
+        return from_dynamo(item) if item else None
+
+    def require(self, contact_id: str) -> dict[str, Any]:
+        contact = self.get(contact_id)
+        if contact is None:
+            raise ContactNotFound(f"contact {contact_id!r} does not exist")
+        return contact
+
+    def upsert(self, contact: dict[str, Any]) -> dict[str, Any]:
+        """Merge given attributes into the stored contact (attributes not given are kept)."""
+        attributes = {k: v for k, v in contact.items() if k != "id"}
+        stored = self.get(contact["id"])
+        defaults = {k: v for k, v in self.DEFAULTS.items() if stored is None or k not in stored}
+        return self.update(contact["id"], set={**defaults, **attributes}) if (attributes or defaults) else stored
+
+    def update(
+        self, contact_id: str, *, set: dict[str, Any] | None = None, unset: list[str] | None = None,
+        increment: dict[str, float] | None = None, add: dict[str, list] | None = None,
+        remove: dict[str, list] | None = None,
+    ) -> dict[str, Any]:
+        """One atomic UpdateItem; add/remove keep list attributes (tags, groups) free of duplicates."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        sets, removes = [], []
+
+        def name(attr: str) -> str:
+            key = f"#a{len(names)}"
+            names[key] = attr
+            return key
+
+        def value(v: Any) -> str:
+            key = f":v{len(values)}"
+            values[key] = to_dynamo(v)
+            return key
+
+        current = self.get(contact_id) if (add or remove) else None
+        for attr, v in (set or {}).items():
+            sets.append(f"{name(attr)} = {value(v)}")
+        for attr, amount in (increment or {}).items():
+            sets.append(f"{name(attr)} = if_not_exists({name(attr)}, {value(0)}) + {value(amount)}")
+        for attr, items in (add or {}).items():
+            existing = list((current or {}).get(attr) or [])
+            sets.append(f"{name(attr)} = {value(existing + [i for i in items if i not in existing])}")
+        for attr, items in (remove or {}).items():
+            existing = list((current or {}).get(attr) or [])
+            sets.append(f"{name(attr)} = {value([i for i in existing if i not in items])}")
+        for attr in unset or []:
+            removes.append(name(attr))
+        expression = " ".join(part for part in (
+            "SET " + ", ".join(sets) if sets else "", "REMOVE " + ", ".join(removes) if removes else "",
+        ) if part)
+        if not expression:
+            return self.require(contact_id)
+        kwargs = {"ExpressionAttributeNames": names}
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        item = self.table.update_item(
+            Key={"id": contact_id}, UpdateExpression=expression, ReturnValues="ALL_NEW", **kwargs,
+        )["Attributes"]
+        return from_dynamo(item)
+
+
+class JourneyStore:
+    """Everything else a journey keeps, in one table keyed by pk/sk."""
+
+    def __init__(self, resource=None):
+        self.table = (resource or boto3.resource("dynamodb")).Table(table_name("JourneyTable"))
+
+    # step results ------------------------------------------------------------
+    def record_step(self, execution: str, seq: int, step_id: str, result: dict[str, Any]) -> None:
+        expires = clock.now() + STEP_RESULT_RETENTION
+        self.table.put_item(Item=to_dynamo({
+            "pk": f"EXEC#{execution}", "sk": f"STEP#{seq:06d}#{step_id}", "step": step_id,
+            **result, "expires_at": int(expires.timestamp()),
+        }))
+
+    def step_results(self, execution: str) -> list[dict[str, Any]]:
+        items = self._query(f"EXEC#{execution}", "STEP#")
+        return [from_dynamo({k: v for k, v in item.items() if k not in ("pk", "sk", "expires_at")}) for item in items]
+
+    # contact x journey ---------------------------------------------------------
+    def membership(self, contact_id: str, journey_id: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key={"pk": f"CONTACT#{contact_id}", "sk": f"JOURNEY#{journey_id}"}, ConsistentRead=True).get("Item")
+        return from_dynamo(item) if item else None
+
+    def record_entry(self, contact_id: str, journey_id: str, execution: str, entered_at: str) -> None:
+        self.table.update_item(
+            Key={"pk": f"CONTACT#{contact_id}", "sk": f"JOURNEY#{journey_id}"},
+            UpdateExpression="SET execution = :e, entered_at = :t, entries = if_not_exists(entries, :zero) + :one",
+            ExpressionAttributeValues={":e": execution, ":t": entered_at, ":zero": 0, ":one": 1},
+        )
+
+    # inbox and notes -----------------------------------------------------------
+    def add_contact_item(self, contact_id: str, kind: str, at: str, ref: str, item: dict[str, Any]) -> None:
+        """An inbox notification or a note, sorted by time; ref keeps a retry from adding it twice."""
+        self.table.put_item(Item=to_dynamo({"pk": f"CONTACT#{contact_id}", "sk": f"{kind}#{at}#{ref}", "at": at, **item}))
+
+    def contact_items(self, contact_id: str, kind: str) -> list[dict[str, Any]]:
+        items = self._query(f"CONTACT#{contact_id}", f"{kind}#")
+        return [from_dynamo({k: v for k, v in item.items() if k not in ("pk", "sk")}) for item in items]
+
+    def _query(self, pk: str, prefix: str) -> list[dict[str, Any]]:
+        items, kwargs = [], {"KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with(prefix), "ConsistentRead": True}
+        while True:
+            page = self.table.query(**kwargs)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
