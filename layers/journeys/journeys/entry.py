@@ -57,3 +57,38 @@ def execution_name(journey_id: str, contact_id: str, key: str) -> str:
 
 def initial_state(contact: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
     return {"contact": contact, "event": event, "data": {}, "seq": 0}
+
+
+@dataclass
+class EntryResult:
+    status: str  # STARTED | DUPLICATE | NOT_ENTERED
+    execution_arn: str | None = None
+    reason: str | None = None
+
+
+def enter_contact(journey_id: str, rules: Entry, contact: dict[str, Any], event: dict[str, Any], *,
+                  state_machine_arn: str, sfn, contacts, journeys, event_name: str | None = None) -> EntryResult:
+    """Upsert the contact, apply the entry rules, start the execution (once per idempotency key).
+
+    The one way into a journey: the webhook, start_journey and the local runner all call it.
+    """
+    stored = contacts.upsert(contact)
+    decision = decide(rules, stored, event, journeys.membership(stored["id"], journey_id), event_name)
+    if not decision.entered:
+        return EntryResult("NOT_ENTERED", reason=decision.reason)
+    name = execution_name(journey_id, stored["id"], idempotency_key(event))
+    try:
+        arn = sfn.start_execution(stateMachineArn=state_machine_arn, name=name,
+                                  input=json.dumps(initial_state(stored, event)))["executionArn"]
+    except sfn.exceptions.ExecutionAlreadyExists:
+        # Delivered twice: the first delivery started it. Report that execution, start nothing.
+        return EntryResult("DUPLICATE", execution_arn=_execution_arn(state_machine_arn, name),
+                           reason="this event already entered the contact")
+    journeys.record_entry(stored["id"], journey_id, arn, clock.iso(clock.now()))
+    return EntryResult("STARTED", execution_arn=arn)
+
+
+def _execution_arn(state_machine_arn: str, name: str) -> str:
+    """arn:...:stateMachine:NAME[:alias] -> arn:...:execution:NAME:execution-name"""
+    parts = state_machine_arn.split(":")
+    return ":".join(parts[:5] + ["execution", parts[6], name])

@@ -174,25 +174,17 @@ class LocalStack:
         self.compiled[compiled.journey.id] = compiled
         return arn
 
-    def enter(self, journey: Journey, contact: dict, event: dict | None = None, event_name: str | None = None) -> tuple[str | None, str | None]:
-        """Upsert the contact and apply the entry rules; (execution ARN, None) or (None, reason)."""
+    def enter(self, journey: Journey, contact: dict, event: dict | None = None, event_name: str | None = None):
+        """The entry rules, then StartExecution: journeys.entry.enter_contact, as on AWS."""
         from .. import entry
 
         event = event or {}
-        stored = self.contacts.upsert(contact)
-        membership = self.journeys.membership(stored["id"], journey.id)
         if event_name is None and journey.entry.trigger == "event":
             event_name = event.get("name") or journey.entry.event
-        decision = entry.decide(journey.entry, stored, event, membership, event_name)
-        if not decision.entered:
-            return None, decision.reason
-        name = entry.execution_name(journey.id, stored["id"], entry.idempotency_key(event))
-        arn = self.sfn.start_execution(
-            stateMachineArn=self.state_machines[journey.id], name=name,
-            input=json.dumps(entry.initial_state(stored, event)),
-        )["executionArn"]
-        self.journeys.record_entry(stored["id"], journey.id, arn, clock.iso(clock.now()))
-        return arn, None
+        return entry.enter_contact(
+            journey.id, journey.entry, contact, event, state_machine_arn=self.state_machines[journey.id],
+            sfn=self.sfn, contacts=self.contacts, journeys=self.journeys, event_name=event_name,
+        )
 
     def wait(self, execution_arn: str, timeout: float = RUN_TIMEOUT_SECONDS) -> dict:
         deadline = time.monotonic() + timeout
@@ -249,9 +241,10 @@ def run_journey(path: str | Path, contact: dict, event: dict | None = None, star
     try:
         stack.deploy(compiled)
         started = stack.clock.now()
-        arn, reason = stack.enter(journey, contact, event)
-        if arn is None:
-            return Run(journey, compiled, "NOT_ENTERED", reason=reason, contact=stack.contacts.get(contact["id"]),
+        entered = stack.enter(journey, contact, event)
+        arn = entered.execution_arn
+        if entered.status == "NOT_ENTERED":
+            return Run(journey, compiled, "NOT_ENTERED", reason=entered.reason, contact=stack.contacts.get(contact["id"]),
                        outbox=stack.outbox(), started_at=started)
         described = stack.wait(arn)
         return Run(

@@ -1,0 +1,57 @@
+"""The journeys a deployment knows: entry rules by id, and where each state machine lives.
+
+`journeys build` writes catalog.json into this package (so it ships in the layer); local runs
+build a Catalog from journey files. State machine ARNs come from the environment on AWS
+(JOURNEY_STATE_MACHINES: a JSON object id -> ARN of the `live` alias).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import Entry, Journey
+
+PACKAGED = Path(__file__).with_name("catalog.json")
+
+
+class UnknownJourney(LookupError):
+    pass
+
+
+@dataclass
+class Catalog:
+    rules: dict[str, Entry]
+    state_machines: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_journeys(cls, journeys: list[Journey], state_machines: dict[str, str] | None = None) -> "Catalog":
+        return cls({j.id: j.entry for j in journeys}, dict(state_machines or {}))
+
+    @classmethod
+    def packaged(cls) -> "Catalog":
+        """The catalog shipped in the layer, with ARNs from the Lambda environment."""
+        raw = json.loads(PACKAGED.read_text(encoding="utf-8")) if PACKAGED.is_file() else {}
+        arns = json.loads(os.environ.get("JOURNEY_STATE_MACHINES") or "{}")
+        return cls({jid: Entry.model_validate(rules) for jid, rules in raw.items()}, arns)
+
+    def to_json(self) -> str:
+        return json.dumps({jid: rules.model_dump(mode="json", by_alias=True, exclude_none=True) for jid, rules in sorted(self.rules.items())}, indent=2) + "\n"
+
+    def entry(self, journey_id: str) -> Entry:
+        try:
+            return self.rules[journey_id]
+        except KeyError:
+            raise UnknownJourney(f"unknown journey {journey_id!r} (known: {', '.join(sorted(self.rules)) or 'none'})") from None
+
+    def state_machine_arn(self, journey_id: str) -> str:
+        self.entry(journey_id)
+        try:
+            return self.state_machines[journey_id]
+        except KeyError:
+            raise UnknownJourney(f"journey {journey_id!r} has no deployed state machine") from None
+
+    def triggered_by(self, event_name: str) -> list[str]:
+        return sorted(jid for jid, rules in self.rules.items() if rules.trigger == "event" and rules.event == event_name)

@@ -1,0 +1,136 @@
+"""journeys validate | compile | run | schema (and more, added by add_command at the bottom)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import JourneyFileError
+
+
+def _fail(message: str) -> None:
+    click.echo(click.style("error: ", fg="red", bold=True) + message, err=True)
+    sys.exit(1)
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        click.echo(click.style("warning: ", fg="yellow") + warning, err=True)
+
+
+def _load(path: str, allow_incomplete: bool):
+    from .loader import load_journey
+
+    try:
+        journey, warnings = load_journey(path, allow_incomplete=allow_incomplete)
+    except JourneyFileError as error:
+        _fail(str(error) if len(error.problems) == 1 else f"{len(error.problems)} problems\n{error}")
+    _warn(warnings)
+    return journey
+
+
+def _read_json(path: str | None, what: str) -> dict:
+    if path is None:
+        return {}
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        _fail(f"{path}: cannot read {what}: {error.strerror}")
+    except json.JSONDecodeError as error:
+        _fail(f"{path}: {what} is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})")
+    if not isinstance(value, dict):
+        _fail(f"{path}: {what} must be a JSON object")
+    return value
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Customer journeys as AWS Step Functions state machines."""
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--allow-incomplete", is_flag=True, help="Compile steps with missing settings as skips.")
+def validate(files: tuple[str, ...], allow_incomplete: bool) -> None:
+    """Check journey files; errors name the file, the step and the key."""
+    for file in files:
+        journey = _load(file, allow_incomplete)
+        click.echo(f"{file}: ok ({len(journey.steps)} steps)")
+
+
+@main.command(name="compile")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--out", default=None, type=click.Path(file_okay=False), help="Output folder (default: beside each file).")
+@click.option("--allow-incomplete", is_flag=True, help="Compile steps with missing settings as skips.")
+@click.option("--check", is_flag=True, help="Fail if a compiled file is missing or stale instead of writing it.")
+def compile_(files: tuple[str, ...], out: str | None, allow_incomplete: bool, check: bool) -> None:
+    """Compile journeys to <id>.asl.json (deterministic: same input, same bytes)."""
+    from .compiler import compile_journey
+
+    stale = []
+    for file in files:
+        journey = _load(file, allow_incomplete)
+        text = compile_journey(journey).to_json()
+        target = Path(out or Path(file).parent) / f"{journey.id}.asl.json"
+        if check:
+            if not target.is_file() or target.read_text(encoding="utf-8") != text:
+                stale.append(str(target))
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        click.echo(f"{file} -> {target}")
+    if stale:
+        _fail("stale or missing (run `journeys compile`): " + ", ".join(stale))
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of journey files (for editor completion)."""
+    from .model import journey_json_schema
+
+    click.echo(json.dumps(journey_json_schema(), indent=2))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--contact", "contact_file", required=True, type=click.Path(dir_okay=False), help="Contact JSON ({id, email, ...}).")
+@click.option("--event", "event_file", type=click.Path(dir_okay=False), help="Entry event JSON.")
+@click.option("--actions", "actions_file", type=click.Path(dir_okay=False), help="Actions file (actions.yaml).")
+@click.option("--start", default=None, help="Virtual start time, ISO 8601 (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the trace contract).")
+@click.option("--allow-incomplete", is_flag=True, help="Compile steps with missing settings as skips.")
+def run(file, contact_file, event_file, actions_file, start, as_json, allow_incomplete) -> None:
+    """Run one contact through a journey locally (moto, virtual clock)."""
+    from . import clock
+    from .local.runner import run_journey
+    from .local.trace import build_trace
+
+    _load(file, allow_incomplete)  # report file errors before starting anything
+    contact = _read_json(contact_file, "contact")
+    if not isinstance(contact.get("id"), str) or not contact["id"]:
+        _fail(f"{contact_file}: a contact needs a string 'id'")
+    event = _read_json(event_file, "event")
+    started = clock.parse_timestamp(start) if start else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    if started is None:
+        _fail(f"--start {start!r} is not an ISO 8601 timestamp (e.g. 2026-01-05T08:00:00Z)")
+    options = {}
+    if actions_file:
+        options["actions_file"] = actions_file
+    result = run_journey(file, contact, event, start=started, allow_incomplete=allow_incomplete, **options)
+    trace = build_trace(result)
+    if as_json:
+        click.echo(json.dumps(trace, indent=2, ensure_ascii=False))
+    else:
+        from .local.render import print_trace
+
+        print_trace(trace)
+    if trace["status"] not in ("SUCCEEDED", "NOT_ENTERED"):
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""The human reading of a run: a step table, the messages, the contact at the end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+STYLE = {"done": "green", "skipped": "yellow", "failed": "bold red", "event": "cyan", "timeout": "magenta"}
+
+
+def print_trace(trace: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    status = trace["status"]
+    colour = "green" if status == "SUCCEEDED" else "yellow" if status == "NOT_ENTERED" else "red"
+    console.print(f"[bold]{trace['journey']}[/]  [{colour}]{status}[/]" + (f"  ({trace['reason']})" if trace.get("reason") else ""))
+    if trace.get("steps"):
+        table = Table(show_edge=False, header_style="bold")
+        for column in ("at (virtual)", "step", "type", "outcome", "detail"):
+            table.add_column(column)
+        for step in trace["steps"]:
+            outcome = step["outcome"]
+            style = STYLE.get(outcome, "blue")
+            label = step["id"] + (f" [dim]{step['name']}[/]" if step.get("name") else "")
+            table.add_row(step["at"].replace("T", " ").rstrip("Z"), label, step["type"], f"[{style}]{outcome}[/]", step.get("detail", ""))
+        console.print(table)
+    if trace.get("messages"):
+        messages = Table(title="messages", show_edge=False, header_style="bold")
+        for column in ("at", "step", "kind", "to", "subject"):
+            messages.add_column(column)
+        for message in trace["messages"]:
+            messages.add_row(message["at"].replace("T", " ").rstrip("Z"), message["step"], message["kind"], message["to"], message["subject"])
+        console.print(messages)
+    contact = trace.get("contact") or {}
+    if contact:
+        console.print("[bold]contact[/] " + ", ".join(f"{k}={v}" for k, v in contact.items()))
+    if trace.get("journey_data"):
+        console.print("[bold]journey data[/] " + ", ".join(sorted(trace["journey_data"])))
+    if "transitions" in trace:
+        console.print(f"[dim]{trace['transitions']} state transitions · {trace.get('execution', '')}[/]")
+
