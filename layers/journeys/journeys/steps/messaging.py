@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -14,6 +15,8 @@ from ..unsubscribe import unsubscribe_headers
 from .runtime import Outcome, StepContext
 
 DEFAULT_FROM = "Journeys <hello@journeys.example>"
+# Long List-Unsubscribe URLs must stay readable: no RFC 2047 encoding of a URL header.
+MIME_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 def send_email(ctx: StepContext) -> Outcome:
@@ -72,7 +75,7 @@ def _marketing_email(ctx: StepContext, at: str) -> Outcome:
 
 def _send(*, sender: str, to: list[str], subject: str, text: str | None, html: str | None, headers: dict[str, str], ref: str) -> str:
     """SES v2 SendEmail with a raw MIME message: SES's simple content cannot carry our headers."""
-    message = EmailMessage()
+    message = EmailMessage(policy=MIME_POLICY)
     message["From"] = sender
     message["To"] = ", ".join(to)
     message["Subject"] = subject
