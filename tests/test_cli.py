@@ -1,0 +1,58 @@
+"""The CLI as a newcomer uses it: run (JSON contract and table), schema, compile --check."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import REPO, SHARED
+
+ADA = str(SHARED / "contacts" / "ada.json")
+
+
+def journeys(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "journeys.cli", *args], capture_output=True, text=True, cwd=REPO)
+
+
+def test_given_run_json_then_it_prints_the_trace_contract():
+    done = journeys("run", str(SHARED / "lead-nurturing.journey.yaml"), "--contact", ADA, "--start", "2026-01-05T08:00:00Z", "--json")
+
+    assert done.returncode == 0, done.stderr
+    trace = json.loads(done.stdout)
+    assert {"journey", "status", "steps", "contact", "journey_data", "messages"} <= set(trace)
+    assert trace["journey"] == "lead-nurturing" and trace["status"] == "SUCCEEDED"
+    assert trace["steps"][0] == {"id": "tag-lead", "type": "add_tag", "outcome": "done", "at": "2026-01-05T08:00:00Z", "name": "Tag as lead"}
+    assert trace["messages"][0] == {"step": "welcome", "kind": "email", "to": "ada@analytical.example",
+                                    "subject": "Thanks for reaching out, Ada", "at": "2026-01-05T08:00:00Z"}
+    assert trace["contact"]["id"] == "c-ada"
+
+
+def test_given_run_without_json_then_people_get_a_table():
+    done = journeys("run", str(SHARED / "lead-nurturing.journey.yaml"), "--contact", ADA, "--start", "2026-01-05T08:00:00Z")
+
+    assert done.returncode == 0, done.stderr
+    assert "lead-nurturing" in done.stdout and "SUCCEEDED" in done.stdout
+    assert "Send welcome email" in done.stdout and "branch:next" in done.stdout and "messages" in done.stdout
+    assert done.stderr == ""
+
+
+def test_given_a_contact_that_is_not_json_then_a_clear_error(tmp_path):
+    bad = tmp_path / "c.json"
+    bad.write_text("{nope")
+    done = journeys("run", str(SHARED / "lead-nurturing.journey.yaml"), "--contact", str(bad))
+    assert done.returncode == 1 and "contact is not valid JSON" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_given_schema_then_it_is_json_schema_with_every_step_type():
+    done = journeys("schema")
+    schema = json.loads(done.stdout)
+    types = {variant["properties"]["type"]["const"] for variant in schema["properties"]["steps"]["items"]["oneOf"]}
+    assert {"send_email", "wait", "split", "gate", "webhook", "action", "crm_action", "start_journey", "exit_journey"} <= types
+    assert schema["properties"]["journey"]["pattern"]
+
+
+def test_given_the_committed_asl_then_compile_check_passes():
+    files = [str(p) for p in sorted((REPO / "statemachines").glob("*.journey.yaml"))]
+    done = journeys("compile", "--check", *files)
+    assert done.returncode == 0, done.stderr
