@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from . import templates
 from .compiler.graph import EXIT, Graph, references
 from .errors import JourneyFileError, Problem
+from .gcpause import paused_gc
 from .model import (
     ACTION_TYPES,
     INTEGRATIONS,
@@ -21,6 +22,9 @@ from .model import (
     Step,
 )
 
+
+# libyaml's loader when PyYAML was built with it (5-10x faster on large journeys); same safety.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_journey(path: str | Path, allow_incomplete: bool = False) -> tuple[Journey, list[str]]:
@@ -34,6 +38,11 @@ def load_journey(path: str | Path, allow_incomplete: bool = False) -> tuple[Jour
 
 
 def parse_journey(text: str, file: str | None = None, allow_incomplete: bool = False) -> tuple[Journey, list[str]]:
+    with paused_gc():
+        return _parse(text, file, allow_incomplete)
+
+
+def _parse(text: str, file: str | None, allow_incomplete: bool) -> tuple[Journey, list[str]]:
     raw = _read_mapping(text, file)
     problems: list[Problem] = []
     try:
@@ -63,7 +72,7 @@ def parse_journey(text: str, file: str | None = None, allow_incomplete: bool = F
 
 def _read_mapping(text: str, file: str | None) -> dict[str, Any]:
     try:
-        raw = json.loads(text) if (file or "").endswith(".json") else yaml.safe_load(text)
+        raw = json.loads(text) if (file or "").endswith(".json") else yaml.load(text, Loader=SAFE_LOADER)
     except (yaml.YAMLError, json.JSONDecodeError) as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from .durations import DurationError, parse_duration
 
@@ -382,11 +382,11 @@ class Journey(BaseModel):
     source: str | None = None
 
     def step(self, step_id: str) -> Step:
+        if self._by_id is None or len(self._by_id) != len(self.steps):
+            self._by_id = {step.id: step for step in self.steps}
         return self._by_id[step_id]
 
-    @property
-    def _by_id(self) -> dict[str, Step]:
-        return {step.id: step for step in self.steps}
+    _by_id: dict[str, Step] | None = PrivateAttr(default=None)
 
 
 def journey_json_schema() -> dict[str, Any]:

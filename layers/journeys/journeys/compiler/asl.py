@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..gcpause import paused_gc
 from ..model import CONTROL, INTEGRATIONS, MESSAGING, UPDATES, Journey, Step
 from .graph import END, EXIT, Graph
 
@@ -74,11 +75,13 @@ class Compiled:
     passthrough: dict[tuple[str, str | None], list[str]]  # steps (join, goto) crossed on an edge
 
     def to_json(self) -> str:
-        return json.dumps(self.asl, indent=2, ensure_ascii=False) + "\n"
+        with paused_gc():
+            return json.dumps(self.asl, indent=2, ensure_ascii=False) + "\n"
 
 
 def compile_journey(journey: Journey) -> Compiled:
-    return _Compiler(journey).run()
+    with paused_gc():
+        return _Compiler(journey).run()
 
 
 class _Compiler:

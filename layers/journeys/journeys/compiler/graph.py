@@ -39,11 +39,12 @@ class Graph:
         self.steps = steps
         self.by_id = {step.id: step for step in steps}
         self.order = [step.id for step in steps]
+        self.position = {sid: index for index, sid in enumerate(self.order)}
 
     def default_next(self, step: Step) -> str:
         if step.next:
             return step.next
-        index = self.order.index(step.id)
+        index = self.position[step.id]
         return self.order[index + 1] if index + 1 < len(self.order) else END
 
     def successors(self, step: Step) -> list[str]:
