@@ -101,9 +101,11 @@ def schema() -> None:
 @click.option("--event", "event_file", type=click.Path(dir_okay=False), help="Entry event JSON.")
 @click.option("--actions", "actions_file", type=click.Path(dir_okay=False), help="Actions file (actions.yaml).")
 @click.option("--start", default=None, help="Virtual start time, ISO 8601 (default: now).")
+@click.option("--event-at", "event_at", multiple=True, metavar="NAME@+2h",
+              help="Deliver event NAME for the contact at a virtual time (+duration from --start, or ISO 8601). Repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the trace contract).")
 @click.option("--allow-incomplete", is_flag=True, help="Compile steps with missing settings as skips.")
-def run(file, contact_file, event_file, actions_file, start, as_json, allow_incomplete) -> None:
+def run(file, contact_file, event_file, actions_file, start, event_at, as_json, allow_incomplete) -> None:
     """Run one contact through a journey locally (moto, virtual clock)."""
     from . import clock
     from .local.runner import run_journey
@@ -119,7 +121,22 @@ def run(file, contact_file, event_file, actions_file, start, as_json, allow_inco
         _fail(f"--start {start!r} is not an ISO 8601 timestamp (e.g. 2026-01-05T08:00:00Z)")
     options = {}
     if actions_file:
+        from .actions import ActionError, load_actions_file
+
+        try:
+            load_actions_file(actions_file)
+        except ActionError as error:
+            _fail(str(error))
         options["actions_file"] = actions_file
+    if event_at:
+        from .local.runner import parse_event_at
+
+        try:
+            for item in event_at:
+                parse_event_at(item, started)
+        except ValueError as error:
+            _fail(str(error))
+        options["event_at"] = list(event_at)
     result = run_journey(file, contact, event, start=started, allow_incomplete=allow_incomplete, **options)
     trace = build_trace(result)
     if as_json:
@@ -131,6 +148,10 @@ def run(file, contact_file, event_file, actions_file, start, as_json, allow_inco
     if trace["status"] not in ("SUCCEEDED", "NOT_ENTERED"):
         sys.exit(2)
 
+
+from .cli_actions import actions  # noqa: E402
+
+main.add_command(actions)
 
 if __name__ == "__main__":
     main()

@@ -4,12 +4,22 @@ loudly when one of these names moves).
 1. Lambda "simple" backend `invoke` -> our handlers, in-process (moto would echo the payload).
 2. Wait states, Timestamp waits, Retry back-offs and history timestamps -> the virtual clock, so
    a journey with `wait: 3d` runs in milliseconds and its trace shows the virtual times.
+3. `.waitForTaskToken` callbacks wait on the virtual clock too: SendTaskSuccess wakes them, and
+   their TimeoutSeconds is virtual time (-> States.Timeout, the journey's on_timeout).
+
+How virtual time moves (VirtualWaits): a Wait state or a callback registers a sleeper (its
+execution, its deadline). The clock stands still while any running execution is busy; when every
+running execution sleeps, the driver (LocalStack.wait) moves the clock to the earliest deadline,
+or to the next scheduled outside event (`journeys run --event-at`), whichever comes first. Several
+executions (a contact in two journeys, start_journey, exit_journey) thus share one consistent
+timeline, and the order of events is the order they would have on AWS.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import traceback
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -18,9 +28,15 @@ from typing import Any
 import moto
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.api import ExecutionStatus
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+    StateTaskServiceCallback,
+)
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp as timestamp_wait
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeTimedOut
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from ..clock import VirtualClock
 
@@ -36,9 +52,96 @@ def function_name(arn_or_name: str) -> str:
     return parts[6] if len(parts) >= 7 and parts[5] == "function" else arn_or_name
 
 
+def execution_of(env) -> str:
+    """The execution ARN an interpreter environment (or one of its frames) belongs to."""
+    return env.states.context_object.context_object_data["Execution"]["Id"]
+
+
+class _Sleeper:
+    __slots__ = ("execution", "deadline", "woken")
+
+    def __init__(self, execution: str, deadline: dt.datetime, woken: Callable[[], bool]):
+        self.execution, self.deadline, self.woken = execution, deadline, woken
+
+
+class VirtualWaits:
+    """Sleeping executions on the virtual clock; see the module docstring."""
+
+    POLL_SECONDS = 0.003
+
+    def __init__(self, clock: VirtualClock, running: Callable[[], dict[str, Any]]):
+        self.clock = clock
+        self._running = running  # execution ARN -> moto Execution, for every RUNNING execution
+        self._sleepers: dict[int, _Sleeper] = {}
+        self._lock = threading.Condition()
+
+    def running(self) -> dict[str, Any]:
+        return self._running()
+
+    def is_running(self, execution: str) -> bool:
+        return execution in self._running()
+
+    def sleep(self, execution: str, seconds: float, woken: Callable[[], bool]) -> bool:
+        """Block until `seconds` of virtual time have passed (True) or woken() holds (False)."""
+        sleeper = _Sleeper(execution, self.clock.now() + dt.timedelta(seconds=max(seconds, 0)), woken)
+        key = id(sleeper)
+        with self._lock:
+            self._sleepers[key] = sleeper
+        try:
+            while True:
+                with self._lock:
+                    if woken():
+                        return False
+                    if self.clock.now() >= sleeper.deadline:
+                        return True
+                    self._lock.wait(self.POLL_SECONDS)
+        finally:
+            with self._lock:
+                self._sleepers.pop(key, None)
+
+    def idle_until(self) -> dt.datetime | None:
+        """When every running execution sleeps: the earliest deadline among them. None while any
+        is busy (or about to wake), or when nothing runs."""
+        running = self._running()
+        if not running:
+            return None
+        with self._lock:
+            now = self.clock.now()
+            sleeping: dict[str, dt.datetime] = {}
+            for sleeper in list(self._sleepers.values()):
+                if sleeper.execution not in running:
+                    continue  # stopped meanwhile; it notices on its next poll
+                if sleeper.deadline <= now or sleeper.woken():
+                    return None
+                previous = sleeping.get(sleeper.execution)
+                sleeping[sleeper.execution] = sleeper.deadline if previous is None else min(previous, sleeper.deadline)
+            if set(running) - set(sleeping):
+                return None
+            return min(sleeping.values())
+
+    def advance_to(self, moment: dt.datetime) -> None:
+        with self._lock:
+            self.clock.advance_to(moment)
+            self._lock.notify_all()
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.clock.advance(seconds)
+            self._lock.notify_all()
+
+
+def running_executions(account: str, region: str) -> Callable[[], dict[str, Any]]:
+    def running() -> dict[str, Any]:
+        backend = stepfunctions_parser_backends[account][region]
+        return {e.exec_arn: e for e in backend._get_executions(ExecutionStatus.RUNNING)}
+
+    return running
+
+
 @contextmanager
-def bridged(clock: VirtualClock, dispatch: Dispatch):
-    """Install the patches for the duration of a run; everything is restored afterwards."""
+def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "123456789012", region: str = "us-east-1"):
+    """Install the patches for the duration of a run; everything is restored afterwards.
+    Yields the VirtualWaits whose driver moves the clock (LocalStack.wait)."""
     if moto.__version__ != PINNED_MOTO:
         raise RuntimeError(f"journeys' moto bridge is written for moto {PINNED_MOTO}, found {moto.__version__}")
 
@@ -54,8 +157,22 @@ def bridged(clock: VirtualClock, dispatch: Dispatch):
             }).encode()
         return json.dumps(result).encode()
 
+    waits = VirtualWaits(clock, running_executions(account, region))
+
     def wait_interval(self, env, wait_seconds):
-        clock.advance(max(wait_seconds, 0))
+        if wait_seconds > 0:
+            waits.sleep(execution_of(env), wait_seconds, woken=lambda: not env.is_running())
+
+    original_callback_wait = StateTaskServiceCallback._eval_wait_for_task_token
+
+    def eval_wait_for_task_token(self, env, timeout_seconds, callback_endpoint, heartbeat_endpoint):
+        if heartbeat_endpoint is not None:  # the compiler never emits HeartbeatSeconds
+            return original_callback_wait(self, env, timeout_seconds, callback_endpoint, heartbeat_endpoint)
+        execution = execution_of(env)  # a frame's own program state never sees a StopExecution
+        waits.sleep(execution, timeout_seconds,
+                    woken=lambda: callback_endpoint.get_outcome() is not None or not waits.is_running(execution))
+        outcome = callback_endpoint.get_outcome()
+        return outcome if outcome is not None else CallbackOutcomeTimedOut(callback_id=callback_endpoint.callback_id)
 
     class _VirtualDatetime(dt.datetime):
         @classmethod
@@ -68,8 +185,8 @@ def bridged(clock: VirtualClock, dispatch: Dispatch):
 
     class _VirtualTime:
         @staticmethod
-        def sleep(seconds):
-            clock.advance(seconds)
+        def sleep(seconds):  # Retry back-off: rare locally, the whole timeline moves on
+            waits.advance(seconds)
 
         @staticmethod
         def time():
@@ -81,14 +198,16 @@ def bridged(clock: VirtualClock, dispatch: Dispatch):
         (timestamp_wait, "datetime", timestamp_wait.datetime),
         (retrier_decl, "time", retrier_decl.time),
         (EventManager, "_get_current_timestamp", EventManager.__dict__["_get_current_timestamp"]),
+        (StateTaskServiceCallback, "_eval_wait_for_task_token", original_callback_wait),
     ]
     LambdaSimpleBackend.invoke = invoke
     WaitFunction._wait_interval = wait_interval
     timestamp_wait.datetime = _VirtualDatetimeModule
     retrier_decl.time = _VirtualTime
     EventManager._get_current_timestamp = staticmethod(clock.now)
+    StateTaskServiceCallback._eval_wait_for_task_token = eval_wait_for_task_token
     try:
-        yield
+        yield waits
     finally:
         for owner, name, original in saved:
             setattr(owner, name, original)

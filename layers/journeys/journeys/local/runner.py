@@ -42,6 +42,11 @@ LOCAL_ENV = {
     "POWERTOOLS_SERVICE_NAME": "journeys",
     "POWERTOOLS_METRICS_NAMESPACE": "Journeys",
 }
+# Set for the duration of a LocalStack (and restored after): local runs may call 127.0.0.1, read
+# secrets from JOURNEYS_SECRET_* variables, and find every deployed journey (start_journey).
+# On AWS none of these is set: outbound calls refuse loopback, secrets come from AWS.
+RUN_ENV = {"JOURNEYS_ALLOW_LOOPBACK": "true", "JOURNEYS_SECRETS": "env"}
+JOURNEY_SUFFIXES = (".journey.yaml", ".journey.yml", ".journey.json")
 
 
 def local_environment() -> None:
@@ -127,6 +132,17 @@ class Run:
     step_results: list[dict] = field(default_factory=list)
     outbox: list[dict] = field(default_factory=list)
     started_at: dt.datetime | None = None
+    events: list[dict] = field(default_factory=list)  # outside events delivered (--event-at)
+
+
+@dataclass
+class Scheduled:
+    """An outside event delivered when the virtual clock reaches `at` (journeys run --event-at)."""
+
+    at: dt.datetime
+    name: str
+    contact: dict
+    payload: dict = field(default_factory=dict)
 
 
 class LocalStack:
@@ -138,6 +154,13 @@ class LocalStack:
         self.handlers = Handlers(functions_dir or REPO / "functions")
         self.state_machines: dict[str, str] = {}
         self.compiled: dict[str, Compiled] = {}
+        self.scheduled: list[Scheduled] = []
+        self.delivered: list[dict] = []
+        self._saved_env: dict[str, str | None] = {}
+
+    def _setenv(self, key: str, value: str) -> None:
+        self._saved_env.setdefault(key, os.environ.get(key))
+        os.environ[key] = value
 
     def __enter__(self) -> "LocalStack":
         import boto3
@@ -149,8 +172,15 @@ class LocalStack:
         clock.install(self.clock)
         self._mock = mock_aws(config=MOCK_CONFIG)
         self._mock.start()
-        self._bridge = bridged(self.clock, self.handlers)
-        self._bridge.__enter__()
+        self._bridge = bridged(self.clock, self.handlers, region=REGION)
+        self.waits = self._bridge.__enter__()
+        for key, value in RUN_ENV.items():
+            self._setenv(key, value)
+        import tempfile
+
+        self._catalog_dir = tempfile.TemporaryDirectory(prefix="journeys-catalog-")
+        self._setenv("JOURNEYS_CATALOG", str(Path(self._catalog_dir.name) / "catalog.json"))
+        self._write_catalog()
         store.create_tables(boto3.client("dynamodb", region_name=REGION))
         boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=LOCAL_SENDER_DOMAIN)
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
@@ -159,19 +189,79 @@ class LocalStack:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._bridge.__exit__(*exc)
-        self._mock.stop()
-        clock.install(None)
+        try:
+            for arn in list(self.waits.running()):  # executions still waiting: end their threads
+                try:
+                    self.sfn.stop_execution(executionArn=arn, error="Local.RunEnded", cause="the local run ended")
+                except Exception:  # noqa: BLE001 - finished meanwhile
+                    pass
+        finally:
+            self._bridge.__exit__(*exc)
+            self._mock.stop()
+            clock.install(None)
+            for key, value in self._saved_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            self._saved_env.clear()
+            self._catalog_dir.cleanup()
+
+    # ------------------------------------------------------------------ journeys, catalog, actions
+    def catalog(self):
+        """The journeys deployed here, as the control Lambda and deliver_event see them."""
+        from ..catalog import Catalog
+
+        return Catalog.from_journeys([c.journey for c in self.compiled.values()], self.state_machines)
+
+    def _write_catalog(self) -> None:
+        """JOURNEYS_CATALOG (entry rules) + JOURNEY_STATE_MACHINES (ARNs): what the layer's packaged
+        catalog.json and the Lambda environment are on AWS."""
+        catalog = self.catalog()
+        Path(os.environ["JOURNEYS_CATALOG"]).write_text(catalog.to_json(), encoding="utf-8")
+        self._setenv("JOURNEY_STATE_MACHINES", json.dumps(catalog.state_machines, sort_keys=True))
+
+    def load_actions(self, path: str | Path) -> list[str]:
+        """Put the Actions of an actions file into JourneyTable, where the actions Lambda reads them
+        (on AWS too): one code path. Returns their ids."""
+        from ..actions import load_actions_file
+        from ..steps.integrations import ActionStore
+
+        specs = load_actions_file(path)
+        store = ActionStore(self.journeys.table)
+        for spec in specs.values():
+            store.put(spec)
+        return sorted(specs)
+
+    def deploy_beside(self, path: str | Path, allow_incomplete: bool = False) -> list[str]:
+        """Deploy every other journey in the folder of `path` (start_journey / exit_journey targets)."""
+        deployed, folder, me = [], Path(path).resolve().parent, Path(path).resolve()
+        for candidate in sorted(folder.iterdir()):
+            if candidate.resolve() == me or not candidate.name.endswith(JOURNEY_SUFFIXES):
+                continue
+            try:
+                journey, _ = load_journey(candidate, allow_incomplete=allow_incomplete)
+            except Exception:  # noqa: BLE001 - a broken neighbour is not this run's problem
+                continue
+            if journey.id not in self.state_machines:
+                self.deploy(compile_journey(journey))
+                deployed.append(journey.id)
+        return deployed
 
     def deploy(self, compiled: Compiled) -> str:
         """Create the journey's state machine from its compiled ASL, as SAM would."""
         placeholders = {name: function_arn(name) for name in _placeholders(compiled.to_json())}
         definition = substitute(compiled.to_json(), placeholders)
-        arn = self.sfn.create_state_machine(
-            name=compiled.journey.id, definition=definition, roleArn=ROLE_ARN, type="STANDARD",
-        )["stateMachineArn"]
+        arn = self.state_machines.get(compiled.journey.id)
+        if arn:  # deployed before in this stack: a new definition, as `sam deploy` would
+            self.sfn.update_state_machine(stateMachineArn=arn, definition=definition)
+        else:
+            arn = self.sfn.create_state_machine(
+                name=compiled.journey.id, definition=definition, roleArn=ROLE_ARN, type="STANDARD",
+            )["stateMachineArn"]
         self.state_machines[compiled.journey.id] = arn
         self.compiled[compiled.journey.id] = compiled
+        self._write_catalog()
         return arn
 
     def enter(self, journey: Journey, contact: dict, event: dict | None = None, event_name: str | None = None):
@@ -186,7 +276,38 @@ class LocalStack:
             sfn=self.sfn, contacts=self.contacts, journeys=self.journeys, event_name=event_name,
         )
 
+    # ------------------------------------------------------------------ outside events
+    def schedule_event(self, at: dt.datetime, name: str, contact: dict, payload: dict | None = None) -> None:
+        """Deliver event `name` for `contact` when the virtual clock reaches `at`."""
+        self.scheduled.append(Scheduled(at, name, contact, payload or {}))
+        self.scheduled.sort(key=lambda s: s.at)
+
+    def deliver(self, name: str, contact: dict, payload: dict | None = None) -> dict:
+        """journeys.events.deliver_event, as POST /events does on AWS."""
+        from ..events import deliver_event
+
+        result = deliver_event(name, contact, payload or {}, catalog=self.catalog(), sfn=self.sfn,
+                               contacts=self.contacts, journeys=self.journeys)
+        self.delivered.append({"name": name, "at": clock.iso(self.clock.now()), "contact": contact.get("id"), **result})
+        return result
+
+    # ------------------------------------------------------------------ the driver of virtual time
+    def tick(self) -> bool:
+        """Move virtual time if every running execution waits: to the next outside event (delivered
+        then) or the earliest wake-up. False when something is still busy."""
+        until = self.waits.idle_until()
+        if until is None:
+            return False
+        if self.scheduled and self.scheduled[0].at <= until:
+            due = self.scheduled.pop(0)
+            self.waits.advance_to(due.at)
+            self.deliver(due.name, due.contact, due.payload)
+        else:
+            self.waits.advance_to(until)
+        return True
+
     def wait(self, execution_arn: str, timeout: float = RUN_TIMEOUT_SECONDS) -> dict:
+        """Drive the virtual clock until the execution ends (or `timeout` wall-clock seconds pass)."""
         deadline = time.monotonic() + timeout
         while True:
             described = self.sfn.describe_execution(executionArn=execution_arn)
@@ -195,7 +316,8 @@ class LocalStack:
             if time.monotonic() > deadline:
                 self.sfn.stop_execution(executionArn=execution_arn, error="Local.Timeout", cause=f"still running after {timeout}s")
                 return self.sfn.describe_execution(executionArn=execution_arn)
-            time.sleep(0.002)
+            if not self.tick():
+                time.sleep(0.002)
 
     def history(self, execution_arn: str) -> list[dict]:
         events, kwargs = [], {"executionArn": execution_arn, "maxResults": 1000}
@@ -229,9 +351,31 @@ def _placeholders(asl_json: str) -> list[str]:
     return sorted(set(re.findall(r"\$\{([A-Za-z0-9]+FunctionArn)\}", asl_json)))
 
 
+def parse_event_at(text: str, start: dt.datetime) -> tuple[str, dt.datetime]:
+    """`NAME@+2h` (relative to the run's start) or `NAME@2026-01-05T10:00:00Z` -> (name, when)."""
+    from ..durations import DurationError, parse_duration
+
+    name, sep, when = text.rpartition("@")
+    if not sep or not name or not when:
+        raise ValueError(f"--event-at {text!r}: expected NAME@+DURATION (e.g. demo_booked@+2h) or NAME@TIMESTAMP")
+    if when.startswith("+"):
+        try:
+            return name, start + dt.timedelta(seconds=parse_duration(when[1:]))
+        except DurationError as error:
+            raise ValueError(f"--event-at {text!r}: {error}") from None
+    moment = clock.parse_timestamp(when)
+    if moment is None:
+        raise ValueError(f"--event-at {text!r}: {when!r} is neither +DURATION nor an ISO 8601 timestamp")
+    return name, moment
+
+
 def run_journey(path: str | Path, contact: dict, event: dict | None = None, start: dt.datetime | None = None,
-                allow_incomplete: bool = False, stack: LocalStack | None = None) -> Run:
-    """Compile the journey at `path` and run `contact` through it; returns the finished Run."""
+                allow_incomplete: bool = False, stack: LocalStack | None = None, actions_file: str | Path | None = None,
+                event_at: list[str] | list[tuple[str, dt.datetime]] | None = None) -> Run:
+    """Compile the journey at `path` and run `contact` through it; returns the finished Run.
+
+    Every other journey beside `path` is deployed too (start_journey/exit_journey targets);
+    `actions_file` loads Actions into the table; `event_at` delivers events at virtual times."""
     journey, _ = load_journey(path, allow_incomplete=allow_incomplete)
     compiled = compile_journey(journey)
     own = stack is None
@@ -239,8 +383,14 @@ def run_journey(path: str | Path, contact: dict, event: dict | None = None, star
     if own:
         stack.__enter__()
     try:
+        stack.deploy_beside(path, allow_incomplete)
         stack.deploy(compiled)
+        if actions_file:
+            stack.load_actions(actions_file)
         started = stack.clock.now()
+        for item in event_at or []:
+            name, when = parse_event_at(item, started) if isinstance(item, str) else item
+            stack.schedule_event(when, name, {"id": contact["id"]})
         entered = stack.enter(journey, contact, event)
         arn = entered.execution_arn
         if entered.status == "NOT_ENTERED":
@@ -252,7 +402,7 @@ def run_journey(path: str | Path, contact: dict, event: dict | None = None, star
             output=json.loads(described["output"]) if described.get("output") else None,
             contact=stack.contacts.get(contact["id"]), step_results=stack.journeys.step_results(arn),
             outbox=stack.outbox(), started_at=started,
-            reason=described.get("cause") or described.get("error"),
+            reason=described.get("cause") or described.get("error"), events=list(stack.delivered),
         )
     finally:
         if own:

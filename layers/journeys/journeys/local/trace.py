@@ -25,6 +25,8 @@ def build_trace(run: Run) -> dict[str, Any]:
     trace["contact"] = run.contact
     trace["journey_data"] = (run.output or _last_output(run) or {}).get("data", {})
     trace["messages"] = _messages(run)
+    if run.events:  # outside events delivered during the run (--event-at): what each resumed or entered
+        trace["events"] = run.events
     if run.execution_arn:
         trace["execution"] = run.execution_arn
         trace["transitions"] = transitions

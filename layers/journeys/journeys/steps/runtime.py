@@ -8,6 +8,8 @@ evaluate what lies ahead (checks, wake) -> return the new execution state.
 from __future__ import annotations
 
 import hashlib
+import json
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,11 +75,12 @@ class StepContext:
     contacts: ContactStore
     journeys: JourneyStore
     now: str = field(default_factory=lambda: clock.iso(clock.now()))
+    data: dict[str, Any] | None = None  # data keys with stored (large) results resolved
 
     @property
     def scope(self) -> dict[str, Any]:
         state = self.event.state
-        return {"contact": self.contact, "event": state.event, "journey": state.data, "now": self.now}
+        return {"contact": self.contact, "event": state.event, "journey": state.data if self.data is None else self.data, "now": self.now}
 
     @property
     def ref(self) -> str:
@@ -99,6 +102,41 @@ class Outcome:
 
 StepWork = Callable[[StepContext], Outcome]
 
+# Step Functions state is limited to 256 KiB: a data-key result larger than this stays in
+# JourneyTable and the state carries {status, headers, body: null, stored: {pk, sk}} instead.
+INLINE_DATA_LIMIT = 32 * 1024
+ITEM_LIMIT = 350 * 1024  # DynamoDB items are at most 400 KB
+
+
+def keep_data(ctx: StepContext, data_key: str, result: dict[str, Any]) -> dict[str, Any]:
+    """What the state may carry of an integration result; a large one is stored, referenced."""
+    raw = json.dumps(result, default=str, separators=(",", ":")).encode()
+    if len(raw) <= INLINE_DATA_LIMIT:
+        return result
+    packed = zlib.compress(raw, 6)
+    note = {}
+    if len(packed) > ITEM_LIMIT:  # even compressed too large for one item: keep status and headers
+        packed = zlib.compress(json.dumps({**result, "body": None}, default=str).encode(), 6)
+        note = {"body_dropped": f"body larger than {ITEM_LIMIT // 1024} KB compressed"}
+    key = {"pk": f"EXEC#{ctx.event.execution}", "sk": f"DATA#{ctx.event.state.seq:06d}#{data_key}"}
+    ctx.journeys.table.put_item(Item={**key, "result": packed, "bytes": len(raw), "expires_at": int((clock.now().timestamp())) + 90 * 86400})
+    return {"status": result.get("status"), "headers": result.get("headers"), "body": None, "stored": {**key, "bytes": len(raw)}, **note}
+
+
+def resolve_data(data: dict[str, Any], journeys: JourneyStore) -> dict[str, Any]:
+    """Data keys as templates and conditions see them: stored results read back in full."""
+    if not any(isinstance(v, dict) and isinstance(v.get("stored"), dict) for v in data.values()):
+        return data
+    view = dict(data)
+    for name, value in data.items():
+        ref = value.get("stored") if isinstance(value, dict) else None
+        if isinstance(ref, dict) and "pk" in ref and "sk" in ref:
+            item = journeys.table.get_item(Key={"pk": ref["pk"], "sk": ref["sk"]}, ConsistentRead=True).get("Item")
+            if item is not None:
+                view[name] = {**json.loads(zlib.decompress(bytes(item["result"].value if hasattr(item["result"], "value") else item["result"]))),
+                              **({"body_dropped": value["body_dropped"]} if "body_dropped" in value else {})}
+    return view
+
 
 def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: ContactStore | None = None,
              journeys: JourneyStore | None = None, idempotent: Callable | None = None) -> dict[str, Any]:
@@ -107,16 +145,24 @@ def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: Conta
     contacts = contacts or ContactStore()
     journeys = journeys or JourneyStore()
     contact = contacts.require(event.state.contact["id"])
-    scope = {"contact": contact, "event": event.state.event, "journey": event.state.data}
+    view = resolve_data(event.state.data, journeys)
+    scope = {"contact": contact, "event": event.state.event, "journey": view}
     if event.exit_when is not None and conditions.evaluate(event.exit_when, scope):
         raise GoalReached(f"contact {contact['id']} reached the journey's goal (exit_when)")
 
     step = event.step
     data = dict(event.state.data)
     last: dict[str, Any] | None = None
+    if event.task_token is not None and step.type in work:
+        # A `.waitForTaskToken` Task (wait for_event): its own work stores the token and returns;
+        # Step Functions ignores what we return and waits for SendTaskSuccess or the timeout. Not
+        # made idempotent: every attempt of the Task has a new token, and the latest must be kept.
+        settings = SETTINGS[step.type].model_validate(step.settings)
+        work[step.type](StepContext(event, contact, settings, contacts, journeys, data=view))
+        return {"waiting": step.id}
     if step.type in ACTION_TYPES:
         settings = SETTINGS[step.type].model_validate(step.settings)
-        ctx = StepContext(event, contact, settings, contacts, journeys)
+        ctx = StepContext(event, contact, settings, contacts, journeys, data=view)
         if not conditions.evaluate(step.apply_to, scope):
             result = Outcome("skipped", reason="apply_to")
         else:
@@ -131,7 +177,7 @@ def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: Conta
     state = event.state.model_dump()
     state.pop("failure", None)
     state.update(contact=contact, data=data, seq=event.state.seq + 1)
-    ahead = lookahead.evaluate(event.lookahead or {}, contact, event.state.event, data, event.journey.timezone)
+    ahead = lookahead.evaluate(event.lookahead or {}, contact, event.state.event, resolve_data(data, journeys), event.journey.timezone)
     state["checks"], state["wake"] = ahead["checks"], ahead["wake"]
     if last:
         state["last"] = last
@@ -140,4 +186,4 @@ def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: Conta
     return state
 
 
-__all__ = ["GoalReached", "Outcome", "StepContext", "StepInProgress", "TaskEvent", "run_task"]
+__all__ = ["GoalReached", "Outcome", "StepContext", "StepInProgress", "TaskEvent", "keep_data", "resolve_data", "run_task"]
