@@ -1,0 +1,230 @@
+"""The moto patches of journeys/local/moto_bridge.py: every internal name they replace still exists with
+the shape they expect (these fail loudly on a moto upgrade), and the behaviour they give: waits,
+callbacks and their timeouts on one virtual timeline shared by every running execution."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import json
+import time
+
+import pytest
+
+START = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.timezone.utc)
+REGION = "us-east-1"
+ROLE = "arn:aws:iam::123456789012:role/test"
+LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:probe"
+
+
+# ---------------------------------------------------------------------------- the names we patch
+
+
+def test_given_the_pinned_moto_then_it_is_the_installed_one():
+    import moto
+
+    from journeys.local.moto_bridge import PINNED_MOTO
+
+    assert moto.__version__ == PINNED_MOTO
+
+
+def _params(fn) -> list[str]:
+    return list(inspect.signature(fn).parameters)
+
+
+def test_given_moto_then_every_patched_name_exists_with_the_expected_signature():
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+        StateTaskServiceCallback,
+    )
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+
+    assert _params(LambdaSimpleBackend.invoke) == ["self", "function_name", "qualifier", "body", "headers", "response_headers"]
+    assert _params(WaitFunction._wait_interval) == ["self", "env", "wait_seconds"]
+    assert _params(StateTaskServiceCallback._eval_wait_for_task_token) == [
+        "self", "env", "timeout_seconds", "callback_endpoint", "heartbeat_endpoint"]
+    assert retrier_decl.time is __import__("time"), "the Retry back-off sleeps through the module's `time`"
+    assert timestamp.datetime is dt, "Timestamp waits read now() through the module's `datetime`"
+    assert isinstance(EventManager.__dict__["_get_current_timestamp"], staticmethod)
+
+
+def test_given_moto_then_what_the_virtual_waits_read_is_still_there():
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, CallbackOutcomeTimedOut
+    from moto.stepfunctions.parser.backend.execution import Execution
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    assert ExecutionStatus.RUNNING
+    assert callable(StepFunctionsParserBackend._get_executions)
+    assert "execution_status" in _params(StepFunctionsParserBackend._get_executions)
+    assert "exec_arn" in inspect.getsource(Execution.__init__)
+    assert callable(CallbackEndpoint.get_outcome)
+    assert _params(CallbackOutcomeTimedOut.__init__) == ["self", "callback_id"]
+
+
+def test_given_a_run_then_patches_are_installed_and_restored_afterwards():
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+        StateTaskServiceCallback,
+    )
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+    from journeys.clock import VirtualClock
+    from journeys.local.moto_bridge import bridged
+
+    before = (WaitFunction._wait_interval, StateTaskServiceCallback._eval_wait_for_task_token)
+    with bridged(VirtualClock(START), lambda name, payload: payload):
+        assert WaitFunction._wait_interval is not before[0]
+        assert StateTaskServiceCallback._eval_wait_for_task_token is not before[1]
+    assert (WaitFunction._wait_interval, StateTaskServiceCallback._eval_wait_for_task_token) == before
+
+
+# ---------------------------------------------------------------------------- behaviour
+
+
+class World:
+    """moto + the bridge, with a probe Lambda that records what it was invoked with."""
+
+    def __init__(self, monkeypatch):
+        for key, value in {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}.items():
+            monkeypatch.setenv(key, value)
+        self.invocations: list[dict] = []
+
+    def __enter__(self):
+        import boto3
+        from moto import mock_aws
+
+        from journeys import clock
+        from journeys.local.moto_bridge import MOCK_CONFIG, bridged
+
+        self.clock = clock.VirtualClock(START)
+        self.mock = mock_aws(config=MOCK_CONFIG)
+        self.mock.start()
+        self.bridge = bridged(self.clock, self._dispatch)
+        self.waits = self.bridge.__enter__()
+        self.sfn = boto3.client("stepfunctions", region_name=REGION)
+        return self
+
+    def __exit__(self, *exc):
+        for arn in list(self.waits.running()):
+            self.sfn.stop_execution(executionArn=arn)
+        self.bridge.__exit__(*exc)
+        self.mock.stop()
+
+    def _dispatch(self, name, payload):
+        self.invocations.append(payload)
+        return payload
+
+    def start(self, name: str, states: dict, start_at: str) -> str:
+        arn = self.sfn.create_state_machine(name=name, roleArn=ROLE, definition=json.dumps({"StartAt": start_at, "States": states}))["stateMachineArn"]
+        return self.sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+
+    def drive(self, arns: list[str], seconds: float = 20) -> dict[str, dict]:
+        """What LocalStack.wait does: move the clock whenever every running execution waits."""
+        deadline = time.monotonic() + seconds
+        while True:
+            described = {arn: self.sfn.describe_execution(executionArn=arn) for arn in arns}
+            if all(d["status"] != "RUNNING" for d in described.values()):
+                return described
+            assert time.monotonic() < deadline, "executions did not finish"
+            until = self.waits.idle_until()
+            if until is None:
+                time.sleep(0.002)
+            else:
+                self.waits.advance_to(until)
+
+    def exited_at(self, arn: str, state: str) -> dt.datetime:
+        for event in self.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]:
+            if event["type"].endswith("StateExited") and event["stateExitedEventDetails"]["name"] == state:
+                return event["timestamp"].astimezone(dt.timezone.utc)
+        raise AssertionError(f"{state} never exited")
+
+
+@pytest.fixture
+def world(monkeypatch):
+    with World(monkeypatch) as w:
+        yield w
+
+
+def _wait(seconds: int, then: str | None = None) -> dict:
+    return {"Type": "Wait", "Seconds": seconds, **({"Next": then} if then else {"End": True})}
+
+
+def test_given_a_3_day_wait_then_it_passes_in_virtual_time(world):
+    arn = world.start("three-days", {"W": _wait(3 * 86400)}, "W")
+
+    started = time.monotonic()
+    assert world.drive([arn])[arn]["status"] == "SUCCEEDED"
+
+    assert time.monotonic() - started < 5
+    assert world.exited_at(arn, "W") == START + dt.timedelta(days=3)
+
+
+def test_given_two_executions_waiting_then_they_share_one_timeline(world):
+    one = world.start("one-hour", {"W": _wait(3600)}, "W")
+    two = world.start("two-hours", {"W": _wait(7200)}, "W")
+
+    world.drive([one, two])
+
+    assert world.exited_at(one, "W") == START + dt.timedelta(hours=1)
+    assert world.exited_at(two, "W") == START + dt.timedelta(hours=2)
+
+
+def test_given_a_sleeping_execution_when_it_is_stopped_then_its_wait_ends(world):
+    arn = world.start("stopped", {"W": _wait(30 * 86400)}, "W")
+    deadline = time.monotonic() + 5
+    while world.waits.idle_until() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+
+    world.sfn.stop_execution(executionArn=arn, error="JourneyExited", cause="test")
+
+    assert world.drive([arn])[arn]["status"] == "ABORTED"
+    assert world.waits.running() == {}
+
+
+def _callback_task(timeout: int) -> dict:
+    return {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "TimeoutSeconds": timeout,
+        "Parameters": {"FunctionName": LAMBDA, "Payload": {"task_token.$": "$$.Task.Token"}},
+        "ResultPath": "$.received",
+        "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.timed_out", "Next": "Timed out"}],
+        "Next": "Got it",
+    }
+
+
+CALLBACK = {"Wait": _callback_task(86400), "Got it": {"Type": "Succeed"}, "Timed out": {"Type": "Succeed"}}
+
+
+def _entered(world, arn) -> list[str]:
+    events = world.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+
+
+def test_given_a_callback_wait_when_nothing_arrives_then_it_times_out_in_virtual_time(world):
+    arn = world.start("callback-timeout", CALLBACK, "Wait")
+
+    described = world.drive([arn])
+
+    assert described[arn]["status"] == "SUCCEEDED"
+    assert _entered(world, arn)[-1] == "Timed out"
+    assert "States.Timeout" in described[arn]["output"]
+    assert world.clock.now() == START + dt.timedelta(days=1)
+
+
+def test_given_a_callback_wait_when_the_task_succeeds_then_it_resumes_with_the_output(world):
+    arn = world.start("callback-success", CALLBACK, "Wait")
+    deadline = time.monotonic() + 5
+    while not world.invocations or world.waits.idle_until() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    world.waits.advance_to(START + dt.timedelta(hours=2))  # what the driver does for `--event-at x@+2h`
+
+    world.sfn.send_task_success(taskToken=world.invocations[0]["task_token"], output=json.dumps({"event": "demo"}))
+    described = world.drive([arn])
+
+    assert _entered(world, arn)[-1] == "Got it"
+    assert json.loads(described[arn]["output"])["received"] == {"event": "demo"}
+    assert world.exited_at(arn, "Wait") == START + dt.timedelta(hours=2)
