@@ -1,0 +1,124 @@
+"""`wait: for_event`: the control Lambda keeps the task token, deliver_event resumes the execution
+(on_event) or the timeout takes on_timeout; events also enter journeys they trigger. Locally the
+events arrive at virtual times (`journeys run --event-at NAME@+2h`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from integrations_support import START, outcomes, quick_http, run_trace  # noqa: F401 - fixtures
+
+WAITING = """\
+journey: demo-follow-up
+entry: {trigger: webhook}
+steps:
+  - {id: invite, type: send_email, settings: {subject: "Book a demo", text: x}}
+  - id: wait-demo
+    type: wait
+    settings:
+      for_event: {event: demo_booked, timeout: 1d}
+      on_event: thanks
+      on_timeout: nudge
+  - {id: thanks, type: send_email, settings: {subject: "See you at the demo", text: x}, next: end}
+  - {id: nudge, type: add_tag, settings: {tags: [no-demo]}}
+  - {id: end, type: exit}
+"""
+
+
+def steps_at(trace) -> dict[str, tuple[str, str]]:
+    return {s["id"]: (s["outcome"], s["at"]) for s in trace["steps"]}
+
+
+def test_given_a_wait_for_an_event_when_it_arrives_in_time_then_the_journey_takes_on_event_at_that_time(write_journey, ada):
+    path = write_journey(WAITING)
+
+    trace = run_trace(path, ada, event_at=["demo_booked@+2h"])
+
+    assert trace["status"] == "SUCCEEDED"
+    assert steps_at(trace) == {"invite": ("done", "2026-01-05T08:00:00Z"), "wait-demo": ("event", "2026-01-05T08:00:00Z"),
+                               "thanks": ("done", "2026-01-05T10:00:00Z"), "end": ("done", "2026-01-05T10:00:00Z")}
+    assert trace["events"][0]["name"] == "demo_booked" and trace["events"][0]["at"] == "2026-01-05T10:00:00Z"
+    assert trace["events"][0]["resumed"] == [trace["execution"]]
+
+
+def test_given_a_wait_for_an_event_when_it_arrives_too_late_then_the_timeout_takes_on_timeout(write_journey, ada):
+    path = write_journey(WAITING)
+
+    trace = run_trace(path, ada, event_at=["demo_booked@+2d"])
+
+    assert outcomes(trace) == {"invite": "done", "wait-demo": "timeout", "nudge": "done", "end": "done"}
+    assert steps_at(trace)["nudge"] == ("done", "2026-01-06T08:00:00Z")
+    assert "no-demo" in trace["contact"]["tags"]
+
+
+def test_given_an_event_for_another_contact_or_name_then_the_wait_goes_on(write_journey, ada):
+    from journeys.local.runner import LocalStack, run_journey
+    from journeys.local.trace import build_trace
+
+    path = write_journey(WAITING)
+    with LocalStack(START) as stack:
+        stack.schedule_event(START, "demo_booked", {"id": "someone-else"})
+        stack.schedule_event(START, "demo_cancelled", {"id": ada["id"]})
+        trace = build_trace(run_journey(path, ada, {}, stack=stack))
+
+    assert outcomes(trace)["wait-demo"] == "timeout"
+    assert [e["resumed"] for e in trace["events"]] == [[], []]
+
+
+def test_given_an_event_that_triggers_a_journey_then_delivery_enters_the_contact_and_resumes_the_wait(write_journey, ada):
+    write_journey("""\
+journey: demo-prep
+entry: {trigger: event, event: demo_booked}
+steps:
+  - {id: prep, type: add_tag, settings: {tags: [demo-prep]}}
+""", name="demo-prep.journey.yaml")
+    path = write_journey(WAITING, name="demo-follow-up.journey.yaml")
+
+    trace = run_trace(path, ada, event_at=["demo_booked@+1h"])
+
+    delivered = trace["events"][0]
+    assert delivered["resumed"] == [trace["execution"]]
+    assert len(delivered["entered"]) == 1 and ":demo-prep:" in delivered["entered"][0]
+    assert outcomes(trace)["wait-demo"] == "event"
+
+
+def test_given_deliver_event_then_it_returns_resumed_and_entered_executions(write_journey, ada):
+    from journeys.events import deliver_event
+    from journeys.loader import load_journey
+    from journeys.local.runner import LocalStack
+
+    write_journey("journey: on-signup\nentry: {trigger: event, event: signed_up}\nsteps:\n  - {id: t, type: add_tag, settings: {tags: [signed]}}\n",
+                  name="on-signup.journey.yaml")
+    path = write_journey(WAITING, name="demo-follow-up.journey.yaml")
+    with LocalStack(START) as stack:
+        stack.deploy_beside(path)
+        stack.deploy(__import__("journeys.compiler", fromlist=["compile_journey"]).compile_journey(load_journey(path)[0]))
+        entered = deliver_event("signed_up", {"id": ada["id"], "email": ada["email"]}, {"source": "form"}, catalog=stack.catalog(),
+                                sfn=stack.sfn, contacts=stack.contacts, journeys=stack.journeys)
+        again = deliver_event("signed_up", {"id": ada["id"]}, {"source": "form"}, catalog=stack.catalog(),
+                              sfn=stack.sfn, contacts=stack.contacts, journeys=stack.journeys)
+        status = stack.wait(entered["entered"][0])["status"]
+
+    assert entered["resumed"] == [] and len(entered["entered"]) == 1
+    assert again["entered"] == [] and again["not_entered"][0]["journey"] == "on-signup"
+    assert status == "SUCCEEDED"
+
+
+def test_given_the_cli_when_event_at_is_given_then_the_trace_shows_the_event(write_journey, tmp_path):
+    path = write_journey(WAITING)
+    contact = tmp_path / "ada.json"
+    contact.write_text(json.dumps({"id": "c-ada", "email": "ada@example.com"}))
+
+    done = subprocess.run([sys.executable, "-m", "journeys.cli", "run", str(path), "--contact", str(contact),
+                           "--start", "2026-01-05T08:00:00Z", "--event-at", "demo_booked@+3h", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    bad = subprocess.run([sys.executable, "-m", "journeys.cli", "run", str(path), "--contact", str(contact),
+                          "--event-at", "demo_booked@soon"], capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    trace = json.loads(done.stdout)
+    assert {s["id"]: s["outcome"] for s in trace["steps"]}["wait-demo"] == "event"
+    assert trace["events"][0]["at"] == "2026-01-05T11:00:00Z"
+    assert bad.returncode == 1 and "demo_booked@soon" in bad.stderr and "Traceback" not in bad.stderr
