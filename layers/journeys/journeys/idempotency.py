@@ -38,6 +38,10 @@ def once_per_step() -> Callable[[StepWork, StepContext], dict[str, Any]]:
         except IdempotencyAlreadyInProgressError as error:
             raise StepInProgress(str(error)) from None
 
+    # The handler registers each invocation's context: Powertools then knows the remaining time
+    # (no "Couldn't determine the remaining time left" warning) and expires an in-progress record
+    # when the invocation that wrote it timed out.
+    run.register_lambda_context = config.register_lambda_context  # type: ignore[attr-defined]
     return run
 
 

@@ -8,32 +8,38 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
-
+from . import observability
 from .idempotency import enabled as idempotency_enabled
 from .idempotency import once_per_step
 from .steps.runtime import StepWork, run_task
 
-logger = Logger(service="journeys")
-tracer = Tracer(service="journeys")
-metrics = Metrics(namespace="Journeys", service="journeys")
+logger = observability.logger()
+tracer = observability.tracer()
+metrics = observability.metrics()  # step metrics go out one by one (observability.count: single_metric)
 
 
 def step_handler(function: str, work: dict[str, StepWork]) -> Callable[[dict, Any], dict]:
     idempotent = once_per_step() if idempotency_enabled() else None
 
-    @logger.inject_lambda_context(log_event=False)
+    @logger.inject_lambda_context(log_event=False)  # events carry contact PII
     @tracer.capture_lambda_handler(capture_response=False)  # responses carry contact PII
-    @metrics.log_metrics
     def lambda_handler(event: dict, context: Any) -> dict:
-        step = event.get("step") or {}
-        logger.append_keys(journey=(event.get("journey") or {}).get("id"), step=step.get("id"), step_type=step.get("type"),
-                           execution=event.get("execution"), contact_id=((event.get("state") or {}).get("contact") or {}).get("id"))
-        metrics.add_dimension(name="StepType", value=str(step.get("type")))
-        state = run_task(event, work, idempotent=idempotent)
+        payload = event
+        step = payload.get("step") or {}
+        dimensions = {"Journey": (payload.get("journey") or {}).get("id"), "StepType": step.get("type"), "Step": step.get("id")}
+        logger.append_keys(journey=dimensions["Journey"], step=dimensions["Step"], step_type=dimensions["StepType"],
+                           execution=payload.get("execution"), contact_id=((payload.get("state") or {}).get("contact") or {}).get("id"))
+        if idempotent is not None:
+            idempotent.register_lambda_context(context)  # Powertools needs it for the in-progress expiry
+        observability.count("StepEntered", dimensions)
+        try:
+            state = run_task(event, work, idempotent=idempotent)
+        except Exception as error:
+            if type(error).__name__ not in ("GoalReached", "StepInProgress"):
+                observability.count("StepFailed", dimensions)
+            raise
         outcome = (state.get("last") or {}).get("outcome", "refreshed")
-        metrics.add_metric(name=f"Step{outcome.capitalize()}", unit=MetricUnit.Count, value=1)
+        observability.count(f"Step{outcome.capitalize()}", dimensions)
         logger.info("step finished", extra={"outcome": outcome})
         return state
 
