@@ -54,6 +54,8 @@ def deliver_event(name: str, contact: dict, payload: dict, *, catalog, sfn, cont
     criteria and re-entry apply). Returns {"resumed": [execution ARNs], "entered": [execution ARNs],
     "not_entered": [{"journey", "reason"}]}."""
     contact_id = contact["id"]
+    if len(contact) > 1:  # attributes sent with the event: the resumed steps read the fresh contact
+        contacts.upsert(contact)
     resumed: list[str] = []
     output = json.dumps({"event": name, "payload": payload, "at": clock.iso(clock.now())}, default=str)
     stale = tuple(getattr(sfn.exceptions, n) for n in ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist")

@@ -158,7 +158,8 @@ class LocalStack:
         self.delivered: list[dict] = []
         self._saved_env: dict[str, str | None] = {}
 
-    def _setenv(self, key: str, value: str) -> None:
+    def setenv(self, key: str, value: str) -> None:
+        """Set an environment variable for this stack's lifetime (restored on exit)."""
         self._saved_env.setdefault(key, os.environ.get(key))
         os.environ[key] = value
 
@@ -175,11 +176,11 @@ class LocalStack:
         self._bridge = bridged(self.clock, self.handlers, region=REGION)
         self.waits = self._bridge.__enter__()
         for key, value in RUN_ENV.items():
-            self._setenv(key, value)
+            self.setenv(key, value)
         import tempfile
 
         self._catalog_dir = tempfile.TemporaryDirectory(prefix="journeys-catalog-")
-        self._setenv("JOURNEYS_CATALOG", str(Path(self._catalog_dir.name) / "catalog.json"))
+        self.setenv("JOURNEYS_CATALOG", str(Path(self._catalog_dir.name) / "catalog.json"))
         self._write_catalog()
         store.create_tables(boto3.client("dynamodb", region_name=REGION))
         boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=LOCAL_SENDER_DOMAIN)
@@ -219,7 +220,7 @@ class LocalStack:
         catalog.json and the Lambda environment are on AWS."""
         catalog = self.catalog()
         Path(os.environ["JOURNEYS_CATALOG"]).write_text(catalog.to_json(), encoding="utf-8")
-        self._setenv("JOURNEY_STATE_MACHINES", json.dumps(catalog.state_machines, sort_keys=True))
+        self.setenv("JOURNEY_STATE_MACHINES", json.dumps(catalog.state_machines, sort_keys=True))
 
     def load_actions(self, path: str | Path) -> list[str]:
         """Put the Actions of an actions file into JourneyTable, where the actions Lambda reads them
