@@ -153,5 +153,8 @@ from .cli_actions import actions  # noqa: E402
 
 main.add_command(actions)
 
+from .cli_deploy import build, graph  # noqa: E402
+main.add_command(build); main.add_command(graph)
+
 if __name__ == "__main__":
     main()

@@ -21,7 +21,7 @@ metrics = observability.metrics()  # step metrics go out one by one (observabili
 def step_handler(function: str, work: dict[str, StepWork]) -> Callable[[dict, Any], dict]:
     idempotent = once_per_step() if idempotency_enabled() else None
 
-    @logger.inject_lambda_context(log_event=False)  # events carry contact PII
+    @logger.inject_lambda_context(log_event=False, clear_state=True)  # events carry contact PII
     @tracer.capture_lambda_handler(capture_response=False)  # responses carry contact PII
     def lambda_handler(event: dict, context: Any) -> dict:
         payload = event

@@ -1,0 +1,69 @@
+"""`journeys build` and `journeys graph`: the deployment-side commands (registered in cli.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import JourneyFileError
+
+
+def _fail(message: str) -> None:
+    click.echo(click.style("error: ", fg="red", bold=True) + message, err=True)
+    sys.exit(1)
+
+
+@click.command()
+@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False, exists=True),
+              help="Project root (holds template.yaml and statemachines/).")
+@click.option("--check", is_flag=True, help="Fail if a derived file is stale instead of writing it (CI).")
+def build(root: str, check: bool) -> None:
+    """Regenerate the compiled ASL, the catalog and template.yaml's journey resources."""
+    from .build import BuildError, plan, stale
+    from .build import build as run_build
+
+    base = Path(root)
+    try:
+        if check:
+            outdated = stale(base)
+            if outdated:
+                _fail("stale (run `journeys build`): " + ", ".join(str(p.relative_to(base)) for p in outdated))
+            click.echo(f"up to date: {len(plan(base)[0])} files")
+            return
+        written, warnings = run_build(base)
+    except JourneyFileError as error:
+        _fail(str(error))
+    except BuildError as error:
+        _fail(str(error))
+    for warning in warnings:
+        click.echo(click.style("warning: ", fg="yellow") + warning, err=True)
+    for path in written:
+        click.echo(f"wrote {path.relative_to(base)}")
+    if not written:
+        click.echo("up to date")
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@click.option("--markdown", is_flag=True, help="Wrap in a ```mermaid fence (for README/docs).")
+@click.option("--allow-incomplete", is_flag=True, help="Draw steps with missing settings (they compile to skips).")
+def graph(file: str, out: str | None, markdown: bool, allow_incomplete: bool) -> None:
+    """Draw a journey as a Mermaid flowchart (step names; branch, else, event, timeout edges)."""
+    from .graph import mermaid
+    from .loader import load_journey
+
+    try:
+        journey, _ = load_journey(file, allow_incomplete=allow_incomplete)
+    except JourneyFileError as error:
+        _fail(str(error))
+    text = mermaid(journey)
+    if markdown:
+        text = f"```mermaid\n{text}```\n"
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"{file} -> {out}", err=True)
+    else:
+        click.echo(text, nl=False)

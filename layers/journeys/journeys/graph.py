@@ -1,0 +1,80 @@
+"""A journey as a Mermaid flowchart: one node per step (labelled with its name), edges labelled
+with what takes them (a split's branch names and `default`, a gate's `next`/`else`, a wait for an
+event's `event`/`timeout`). Flow steps get shapes: splits and gates are diamonds, waits are
+stadiums, exit and the journey's end are circles."""
+
+from __future__ import annotations
+
+import re
+
+from .compiler.graph import END, EXIT, Graph
+from .model import Journey, Step
+
+START_NODE = "start"
+END_NODE = "finish"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+
+
+def _node_ids(journey: Journey) -> dict[str, str]:
+    ids: dict[str, str] = {}
+    used = {START_NODE, END_NODE}
+    for step in journey.steps:
+        base = "s_" + re.sub(r"[^A-Za-z0-9]", "_", step.id)
+        candidate, n = base, 2
+        while candidate in used:
+            candidate, n = f"{base}_{n}", n + 1
+        used.add(candidate)
+        ids[step.id] = candidate
+    return ids
+
+
+def _shape(step: Step, node: str) -> str:
+    label = _escape(step.label)
+    if step.type in ("split", "gate"):
+        return f'{node}{{"{label}"}}'
+    if step.type == "wait":
+        return f'{node}(["{label}"])'
+    if step.type in ("exit", "join"):
+        return f'{node}(("{label}"))'
+    return f'{node}["{label}"]'
+
+
+def _edges(graph: Graph, step: Step) -> list[tuple[str, str | None]]:
+    """(target step id or END, label) for every way out of the step."""
+    s = step.settings
+    if step.type == "exit":
+        return [(END, None)]
+    if step.type == "gate":
+        return [(graph.default_next(step), "next"), (s["else"], "else")]
+    if step.type == "split":
+        edges = [(b["next"], b["name"]) for b in s["branches"]]
+        return edges + ([(s["default"], "default")] if s.get("default") else [])
+    if step.type == "wait" and s.get("for_event"):
+        event, timeout = graph.successors(step)
+        return [(event, "event"), (timeout, "timeout")]
+    return [(target, None) for target in graph.successors(step)]
+
+
+def mermaid(journey: Journey) -> str:
+    graph = Graph(journey.steps)
+    ids = _node_ids(journey)
+    lines = ["flowchart TD", f'  %% journey {journey.id}: {_escape(journey.name)}',
+             f'  {START_NODE}(["{_escape(_entry_label(journey))}"])']
+    for step in journey.steps:
+        lines.append("  " + _shape(step, ids[step.id]))
+    lines.append(f"  {END_NODE}((End))")
+    lines.append(f"  {START_NODE} --> {ids[journey.steps[0].id]}")
+    for step in journey.steps:
+        for target, label in _edges(graph, step):
+            to = END_NODE if target in (END, EXIT, None) or target not in ids else ids[target]
+            arrow = f" -->|{_escape(label)}| " if label else " --> "
+            lines.append(f"  {ids[step.id]}{arrow}{to}")
+    return "\n".join(lines) + "\n"
+
+
+def _entry_label(journey: Journey) -> str:
+    entry = journey.entry
+    return f"event: {entry.event}" if entry.trigger == "event" else "webhook"

@@ -1,0 +1,391 @@
+"""The entry webhook (functions/entry on AWS): Powertools Event Handler routes on the HTTP API.
+
+POST /journeys/{journey}/entries  {"contact": {...}, "event": {...}}   -> enter_contact
+POST /events                      {"name": ..., "contact": {...}, "payload": {...}} -> deliver_event
+POST /unsubscribe?contact=..&token=..   RFC 8058 one-click (mail clients POST it; no signature)
+GET  /unsubscribe?contact=..&token=..   a page with a button that POSTs (GET never unsubscribes:
+                                         link scanners follow GETs)
+
+Signed routes carry `X-Journeys-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw request body
+under the webhook secret (Secrets Manager, or SSM with `ssm:/name`, read through Powertools
+Parameters and cached for 5 minutes). The secret may hold several keys separated by commas: any
+one verifies, so a key can be rotated without downtime.
+
+Status codes: 202 started (with the execution ARN), 200 duplicate / not entered / unsubscribed,
+400 invalid body (JSON with the field errors), 401 missing or wrong signature, 403 bad unsubscribe
+token, 404 unknown journey, 409 a journey entered by an event (use POST /events), 503 when Step
+Functions still throttles after the client's retries (the sender should retry: the execution name
+is deterministic, so a retry never starts a contact twice). Never a traceback.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import html
+import json
+import os
+import re
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parser import parse
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from . import clock, entry, observability, unsubscribe
+from .catalog import Catalog
+from .store import ContactStore, JourneyStore
+
+SIGNATURE_HEADER = "x-journeys-signature"
+SECRET_ENV = "JOURNEYS_WEBHOOK_SECRET"
+SECRET_MAX_AGE = 300
+MAX_BODY_BYTES = 256 * 1024
+# Bursts above the StartExecution quota: botocore's standard retry mode (exponential backoff with
+# jitter, also on ThrottlingException) with more attempts than the default 3. Six attempts fit the
+# entry function's 29 s timeout; what still fails is a 503 the sender retries.
+SFN_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 6}, connect_timeout=5, read_timeout=10)
+THROTTLED = {"ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+logger = observability.logger()
+tracer = observability.tracer()
+app = APIGatewayHttpResolver()
+
+
+# ------------------------------------------------------------------ request bodies
+
+
+class ContactIn(BaseModel):
+    """A contact as senders give it: `id` plus any attributes (stored as given, merged)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(min_length=1, max_length=256)
+    email: str | None = Field(None, max_length=254)
+    first_name: str | None = Field(None, max_length=256)
+    last_name: str | None = Field(None, max_length=256)
+    timezone: str | None = None
+    tags: list[str] | None = None
+    groups: list[str] | None = None
+    subscribed: bool | None = Field(None, description="false unsubscribes; true is ignored (consent is not given by webhook)")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value):
+        if value is not None and not EMAIL.match(value):
+            raise ValueError("not an email address")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value):
+        from .timezones import zone
+
+        if value is not None and zone(value) is None:
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name like Europe/Berlin)")
+        return value
+
+    def as_contact(self) -> dict[str, Any]:
+        contact = self.model_dump(exclude_unset=True, mode="json")
+        if contact.get("subscribed") is True:
+            del contact["subscribed"]  # an unsubscribed contact stays unsubscribed
+        return contact
+
+
+class EntryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    contact: ContactIn
+    event: dict[str, Any] = Field(default_factory=dict)
+
+
+class EventRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=128)
+    contact: ContactIn
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ what the handler talks to
+
+
+@dataclass
+class Services:
+    sfn: Any
+    contacts: ContactStore
+    journeys: JourneyStore
+    catalog: Catalog
+
+
+_services: Services | None = None
+_secrets: dict[str, Any] = {}
+
+
+def sfn_client():
+    return boto3.client("stepfunctions", config=SFN_RETRIES)
+
+
+def services() -> Services:
+    """Created once per Lambda container (clients and the catalog are reused across invocations)."""
+    global _services
+    if _services is None:
+        resource = boto3.resource("dynamodb")
+        _services = Services(sfn_client(), ContactStore(resource), JourneyStore(resource), Catalog.packaged())
+    return _services
+
+
+def reset() -> None:
+    """Forget clients, catalog and cached secrets (tests; a new moto world)."""
+    global _services
+    _services = None
+    _secrets.clear()
+
+
+def webhook_keys() -> list[bytes]:
+    name = os.environ.get(SECRET_ENV, "")
+    if not name:
+        raise ConfigurationError(f"{SECRET_ENV} is not set: the webhook cannot verify signatures")
+    if "provider" not in _secrets:
+        _secrets["provider"] = parameters.SSMProvider() if name.startswith("ssm:") else parameters.SecretsProvider()
+    provider = _secrets["provider"]
+    if name.startswith("ssm:"):
+        value = provider.get(name[4:], decrypt=True, max_age=SECRET_MAX_AGE)
+    else:
+        value = provider.get(name, max_age=SECRET_MAX_AGE)
+    if isinstance(value, bytes):
+        value = value.decode()
+    keys = [k.strip().encode() for k in str(value or "").split(",") if k.strip()]
+    if not keys:
+        raise ConfigurationError("the webhook secret is empty")
+    return keys
+
+
+def sign(body: bytes, key: bytes | str) -> str:
+    """The header value a sender computes: `sha256=` + hex HMAC-SHA256 of the raw body."""
+    key = key.encode() if isinstance(key, str) else key
+    return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def signature_valid(body: bytes, header: str | None, keys: list[bytes]) -> bool:
+    if not header or not header.strip().lower().startswith("sha256="):
+        return False
+    given = header.strip()[7:].lower()
+    return any(hmac.compare_digest(sign(body, key)[7:], given) for key in keys)
+
+
+# ------------------------------------------------------------------ errors -> JSON
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str, **extra: Any):
+        super().__init__(message)
+        self.status, self.message, self.extra = status, message, extra
+
+
+class ConfigurationError(Exception):
+    pass
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
+                    body=json.dumps(body, default=str), headers=headers)
+
+
+@app.exception_handler(HttpError)
+def _http_error(error: HttpError) -> Response:
+    return _json(error.status, {"error": error.message, **error.extra},
+                 headers={"Retry-After": "1"} if error.status == 503 else None)
+
+
+@app.exception_handler(ValidationError)
+def _invalid(error: ValidationError) -> Response:
+    errors = [{"field": ".".join(str(p) for p in e["loc"]) or "(body)", "message": e["msg"], "type": e["type"]}
+              for e in error.errors(include_url=False, include_input=False)]
+    return _json(400, {"error": "invalid request body", "errors": errors})
+
+
+@app.exception_handler(ConfigurationError)
+def _misconfigured(error: ConfigurationError) -> Response:
+    logger.error("webhook misconfigured", extra={"reason": str(error)})
+    return _json(500, {"error": "the webhook is not configured", "request_id": _request_id()})
+
+
+@app.exception_handler(Exception)
+def _unexpected(error: Exception) -> Response:
+    logger.exception("unexpected error")
+    return _json(500, {"error": "internal error", "request_id": _request_id()})
+
+
+@app.not_found
+def _no_route(_error) -> Response:
+    event = app.current_event
+    return _json(404, {"error": f"no route {event.http_method} {event.path}"})
+
+
+def _request_id() -> str | None:
+    with_context = getattr(app, "lambda_context", None)
+    return getattr(with_context, "aws_request_id", None)
+
+
+# ------------------------------------------------------------------ request helpers
+
+
+def raw_body() -> bytes:
+    event = app.current_event
+    body = event.body or ""
+    data = base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+    if len(data) > MAX_BODY_BYTES:
+        raise HttpError(413, f"body larger than {MAX_BODY_BYTES} bytes")
+    return data
+
+
+def _header(name: str) -> str | None:
+    for key, value in (app.current_event.headers or {}).items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def signed_json() -> dict[str, Any]:
+    """The verified body as a JSON object: 401 before anything else is looked at."""
+    body = raw_body()
+    if not signature_valid(body, _header(SIGNATURE_HEADER), webhook_keys()):
+        given = _header(SIGNATURE_HEADER)
+        raise HttpError(401, "missing X-Journeys-Signature header" if not given else "signature does not match the body")
+    try:
+        value = json.loads(body or b"null")
+    except ValueError as error:
+        raise HttpError(400, "body is not valid JSON", errors=[{"field": "(body)", "message": str(error), "type": "json_invalid"}]) from None
+    if not isinstance(value, dict):
+        raise HttpError(400, "body must be a JSON object", errors=[{"field": "(body)", "message": "expected an object", "type": "dict_type"}])
+    return value
+
+
+def _throttled(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in THROTTLED
+
+
+# ------------------------------------------------------------------ routes
+
+
+@app.post("/journeys/<journey>/entries")
+def enter(journey: str) -> Response:
+    body = signed_json()
+    svc = services()
+    if journey not in svc.catalog.rules:
+        raise HttpError(404, f"unknown journey '{journey}'", journeys=sorted(svc.catalog.rules))
+    rules = svc.catalog.entry(journey)
+    if rules.trigger == "event":
+        raise HttpError(409, f"journey '{journey}' is entered by event '{rules.event}': POST /events with that name")
+    request = parse(event=body, model=EntryRequest)
+    try:
+        arn = svc.catalog.state_machine_arn(journey)
+    except LookupError as error:
+        raise ConfigurationError(str(error)) from None
+    contact = request.contact.as_contact()
+    logger.append_keys(journey=journey, contact_id=contact["id"])
+    try:
+        result = entry.enter_contact(journey, rules, contact, request.event, state_machine_arn=arn, sfn=svc.sfn,
+                                     contacts=svc.contacts, journeys=svc.journeys)
+    except ClientError as error:
+        if _throttled(error):
+            observability.count("JourneyThrottled", {"Journey": journey})
+            raise HttpError(503, "Step Functions is throttling; retry (the same event never starts twice)") from None
+        raise
+    result = _duplicate_of_entered(journey, contact["id"], request.event, result, svc)
+    observability.count({"STARTED": "JourneyEntered", "DUPLICATE": "JourneyDuplicate"}.get(result.status, "JourneyNotEntered"),
+                        {"Journey": journey})
+    logger.info("entry", extra={"status": result.status, "reason": result.reason})
+    payload = {"journey": journey, "contact_id": contact["id"], "status": result.status,
+               "execution_arn": result.execution_arn, **({"reason": result.reason} if result.reason else {})}
+    return _json(202 if result.status == "STARTED" else 200, payload)
+
+
+def _duplicate_of_entered(journey: str, contact_id: str, event: dict, result: entry.EntryResult, svc: Services) -> entry.EntryResult:
+    """The same event delivered again after its execution started: entry's re-entry rule answers
+    first ("already entered"); the sender should hear that it is the same entry, with its ARN."""
+    if result.status != "NOT_ENTERED":
+        return result
+    member = svc.journeys.membership(contact_id, journey) or {}
+    name = entry.execution_name(journey, contact_id, entry.idempotency_key(event))
+    if str(member.get("execution") or "").endswith(":" + name):
+        return entry.EntryResult("DUPLICATE", execution_arn=member["execution"], reason="this event already entered the contact")
+    return result
+
+
+@app.post("/events")
+def event() -> Response:
+    body = signed_json()
+    request = parse(event=body, model=EventRequest)
+    svc = services()
+    contact = request.contact.as_contact()
+    logger.append_keys(event_name=request.name, contact_id=contact["id"])
+    from .events import deliver_event  # journeys/events.py: resume waits, enter triggered journeys
+
+    try:
+        delivered = deliver_event(request.name, svc.contacts.upsert(contact), request.payload, catalog=svc.catalog,
+                                  sfn=svc.sfn, contacts=svc.contacts, journeys=svc.journeys)
+    except ClientError as error:
+        if _throttled(error):
+            raise HttpError(503, "Step Functions is throttling; retry (the same event never starts twice)") from None
+        raise
+    for _arn in delivered.get("entered", []):
+        observability.count("JourneyEntered", {"Event": request.name})
+    logger.info("event delivered", extra={k: len(v) for k, v in delivered.items() if isinstance(v, list)})
+    busy = delivered.get("entered") or delivered.get("resumed")
+    return _json(202 if busy else 200, {"event": request.name, "contact_id": contact["id"], **delivered})
+
+
+def _unsubscribe_params() -> tuple[str, str]:
+    query = app.current_event.query_string_parameters or {}
+    contact_id, token = query.get("contact") or "", query.get("token") or ""
+    missing = [{"field": name, "message": "Field required", "type": "missing"}
+               for name, value in (("contact", contact_id), ("token", token)) if not value]
+    if missing:
+        raise HttpError(400, "invalid unsubscribe link", errors=missing)
+    if not unsubscribe.verify(contact_id, token):
+        raise HttpError(403, "this unsubscribe link is not valid")
+    return contact_id, token
+
+
+@app.post("/unsubscribe")
+def one_click_unsubscribe() -> Response:
+    """RFC 8058: the mail client POSTs `List-Unsubscribe=One-Click` to the List-Unsubscribe URL."""
+    contact_id, _ = _unsubscribe_params()
+    contacts = services().contacts
+    stored = contacts.get(contact_id)
+    already = stored is None or stored.get("subscribed") is False
+    if not already:
+        contacts.update(contact_id, set={"subscribed": False, "unsubscribed_at": clock.iso(clock.now()),
+                                         "unsubscribe_reason": "one-click"})
+        observability.count("ContactUnsubscribed", {"Source": "one-click"})
+    logger.info("unsubscribe", extra={"contact_id": contact_id, "already": already})
+    return _json(200, {"contact_id": contact_id, "subscribed": False})
+
+
+@app.get("/unsubscribe")
+def unsubscribe_page() -> Response:
+    contact_id, token = _unsubscribe_params()
+    action = html.escape("?" + urllib.parse.urlencode({"contact": contact_id, "token": token}))
+    page = (
+        "<!doctype html><html><head><meta charset=utf-8><title>Unsubscribe</title></head><body>"
+        "<h1>Unsubscribe</h1><p>Stop receiving marketing email from us?</p>"
+        f'<form method="post" action="{action}"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
+        '<button type="submit">Unsubscribe</button></form></body></html>'
+    )
+    return Response(status_code=200, content_type=content_types.TEXT_HTML, body=page)
+
+
+# ------------------------------------------------------------------ Lambda entry point
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict, context: Any) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,69 @@
+"""A moto world with every example journey deployed, and the entry Lambda as API Gateway calls it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+MONDAY_8AM = __import__("datetime").datetime(2026, 1, 5, 8, 0, tzinfo=__import__("datetime").timezone.utc)
+SECRET_NAME = "journeys/webhook-signing"
+
+
+def _load(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+samples = _load(REPO / "events" / "generate.py", "journeys_sample_events")
+
+
+@pytest.fixture
+def world(monkeypatch):
+    """LocalStack (moto, virtual clock) + the example journeys deployed + the webhook secret."""
+    import boto3
+
+    from journeys import webhook
+    from journeys.compiler import compile_journey
+    from journeys.loader import load_journey
+    from journeys.local.runner import REGION, LocalContext, LocalStack
+
+    monkeypatch.delenv("JOURNEYS_UNSUBSCRIBE_SECRET", raising=False)
+    with LocalStack(MONDAY_8AM) as stack:
+        for path in sorted((REPO / "statemachines").glob("*.journey.yaml")):
+            journey, _ = load_journey(path)
+            stack.deploy(compile_journey(journey))
+        boto3.client("secretsmanager", region_name=REGION).create_secret(Name=SECRET_NAME, SecretString=samples.LOCAL_WEBHOOK_SECRET)
+        monkeypatch.setenv("JOURNEY_STATE_MACHINES", json.dumps(stack.state_machines))
+        monkeypatch.setenv("JOURNEYS_WEBHOOK_SECRET", SECRET_NAME)
+        webhook.reset()
+        entry = _load(REPO / "functions" / "entry" / "app.py", "journeys_function_entry")
+
+        def call(event: dict) -> dict:
+            response = entry.lambda_handler(event, LocalContext("entry", f"arn:aws:lambda:{REGION}:123456789012:function:entry"))
+            if response.get("headers", {}).get("Content-Type", "").startswith("application/json"):
+                response["json"] = json.loads(response["body"])
+            return response
+
+        stack.call = call
+        try:
+            yield stack
+        finally:
+            webhook.reset()
+
+
+@pytest.fixture
+def http_event():
+    return samples.http_event
+
+
+@pytest.fixture
+def sample():
+    def read(rel: str) -> dict:
+        return json.loads((REPO / "events" / rel).read_text())
+    return read
