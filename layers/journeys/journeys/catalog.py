@@ -32,8 +32,10 @@ class Catalog:
 
     @classmethod
     def packaged(cls) -> "Catalog":
-        """The catalog shipped in the layer, with ARNs from the Lambda environment."""
-        raw = json.loads(PACKAGED.read_text(encoding="utf-8")) if PACKAGED.is_file() else {}
+        """The catalog shipped in the layer (or the file JOURNEYS_CATALOG names: local runs write
+        the catalog of the journeys they deployed), with ARNs from the Lambda environment."""
+        path = Path(os.environ.get("JOURNEYS_CATALOG") or PACKAGED)
+        raw = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
         arns = json.loads(os.environ.get("JOURNEY_STATE_MACHINES") or "{}")
         return cls({jid: Entry.model_validate(rules) for jid, rules in raw.items()}, arns)
 

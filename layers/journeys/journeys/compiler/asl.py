@@ -149,6 +149,8 @@ class _Compiler:
             self.entry_state[step.id] = best
             self._add(Node(best, "sched_wait", step), "best_time")
             self._add(Node(name, "task", step), "task")
+        elif _exits_itself(step, self.journey.id):
+            self._add(Node(name, "succeed", step), "exit")  # a plain end: no Lambda, status SUCCEEDED
         elif step.type in FUNCTIONS:
             self._add(Node(name, "task", step), "task")
         elif step.type == "wait":
@@ -249,7 +251,7 @@ class _Compiler:
         if kind == "skip":
             return self._then({"Type": "Pass", "Comment": f"{step.type} · step {step.id} · skipped: incomplete settings"}, node.edges[0])
         if kind == "succeed":
-            why = f"exit · step {step.id}" if step else "goal reached (exit_when) · generated" if node.name == GOAL_STATE else "end of the journey · generated"
+            why = f"{step.type} · step {step.id}" if step else "goal reached (exit_when) · generated" if node.name == GOAL_STATE else "end of the journey · generated"
             return {"Type": "Succeed", "Comment": why}
         if kind == "wait":
             from ..durations import parse_duration
@@ -369,6 +371,11 @@ class _Compiler:
             ],
             **({"Next": node.edges[0]} if node.edges[0] is not None else {"End": True}),
         }
+
+
+def _exits_itself(step: Step, journey_id: str) -> bool:
+    """`exit_journey` of this very journey, unconditionally, is just the end of the journey."""
+    return step.type == "exit_journey" and step.apply_to is None and step.settings.get("journey") in (None, journey_id)
 
 
 def _merge(into: dict[str, dict], more: dict[str, dict]) -> None:

@@ -11,7 +11,8 @@ STYLE = {"done": "green", "skipped": "yellow", "failed": "bold red", "event": "c
 
 
 def print_trace(trace: dict[str, Any], console: Console | None = None) -> None:
-    console = console or Console()
+    # Piped output (CI logs, files) is not squeezed into 80 columns; a terminal keeps its width.
+    console = console or Console(width=None if Console().is_terminal else 120)
     status = trace["status"]
     colour = "green" if status == "SUCCEEDED" else "yellow" if status == "NOT_ENTERED" else "red"
     console.print(f"[bold]{trace['journey']}[/]  [{colour}]{status}[/]" + (f"  ({trace['reason']})" if trace.get("reason") else ""))

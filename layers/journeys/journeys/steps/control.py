@@ -10,10 +10,6 @@ starts the target once. exit_journey stops the contact's running execution of th
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
-
 import boto3
 
 from .. import entry, events
@@ -24,26 +20,13 @@ from .runtime import Outcome, StepContext, StepWork
 EXITED_ERROR = "JourneyExited"
 
 
-def load_catalog() -> Catalog:
-    """The packaged catalog on AWS (catalog.json in the layer + JOURNEY_STATE_MACHINES); a local
-    run points JOURNEYS_CATALOG at the catalog file of the journeys it deployed (same format)."""
-    path = os.environ.get("JOURNEYS_CATALOG")
-    if not path:
-        return Catalog.packaged()
-    from ..model import Entry
-
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    arns = json.loads(os.environ.get("JOURNEY_STATE_MACHINES") or "{}")
-    return Catalog({jid: Entry.model_validate(rules) for jid, rules in raw.items()}, arns)
-
-
 def _sfn():
     return boto3.client("stepfunctions")
 
 
 def start_journey(ctx: StepContext) -> Outcome:
     target = ctx.settings.journey
-    catalog = load_catalog()
+    catalog = Catalog.packaged()
     try:
         rules, arn = catalog.entry(target), catalog.state_machine_arn(target)
     except UnknownJourney as error:
