@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import zlib
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +49,7 @@ TABLES: dict[str, dict[str, Any]] = {
     },
 }
 STEP_RESULT_RETENTION = dt.timedelta(days=90)
+LARGE_RESULT_ITEM_LIMIT = 350 * 1024  # DynamoDB items are at most 400 KB
 
 
 def table_name(logical_id: str) -> str:
@@ -182,6 +184,26 @@ class JourneyStore:
     def step_results(self, execution: str) -> list[dict[str, Any]]:
         items = self._query(f"EXEC#{execution}", "STEP#")
         return [from_dynamo({k: v for k, v in item.items() if k not in ("pk", "sk", "expires_at")}) for item in items]
+
+    # large integration results (the execution state carries a reference) ------------
+    def store_large_result(self, execution: str, seq: int, data_key: str, result: dict[str, Any]) -> tuple[dict, dict]:
+        """Keep a result too large for the state, compressed; (reference, note for the state)."""
+        raw = json.dumps(result, default=str, separators=(",", ":")).encode()
+        packed, note = zlib.compress(raw, 6), {}
+        if len(packed) > LARGE_RESULT_ITEM_LIMIT:  # even compressed too large for one item
+            packed = zlib.compress(json.dumps({**result, "body": None}, default=str).encode(), 6)
+            note = {"body_dropped": f"body larger than {LARGE_RESULT_ITEM_LIMIT // 1024} KB compressed"}
+        key = {"pk": f"EXEC#{execution}", "sk": f"DATA#{seq:06d}#{data_key}"}
+        expires = clock.now() + STEP_RESULT_RETENTION
+        self.table.put_item(Item={**key, "result": packed, "bytes": len(raw), "expires_at": int(expires.timestamp())})
+        return {**key, "bytes": len(raw)}, note
+
+    def load_large_result(self, ref: dict[str, Any]) -> dict[str, Any] | None:
+        item = self.table.get_item(Key={"pk": ref["pk"], "sk": ref["sk"]}, ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        blob = item["result"]
+        return json.loads(zlib.decompress(bytes(getattr(blob, "value", blob))))
 
     # contact x journey ---------------------------------------------------------
     def membership(self, contact_id: str, journey_id: str) -> dict[str, Any] | None:

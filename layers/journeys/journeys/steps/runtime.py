@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,38 +102,28 @@ class Outcome:
 StepWork = Callable[[StepContext], Outcome]
 
 # Step Functions state is limited to 256 KiB: a data-key result larger than this stays in
-# JourneyTable and the state carries {status, headers, body: null, stored: {pk, sk}} instead.
+# JourneyTable and the state carries {status, headers, body: null, stored: {pk, sk, bytes}} instead.
 INLINE_DATA_LIMIT = 32 * 1024
-ITEM_LIMIT = 350 * 1024  # DynamoDB items are at most 400 KB
 
 
 def keep_data(ctx: StepContext, data_key: str, result: dict[str, Any]) -> dict[str, Any]:
     """What the state may carry of an integration result; a large one is stored, referenced."""
-    raw = json.dumps(result, default=str, separators=(",", ":")).encode()
-    if len(raw) <= INLINE_DATA_LIMIT:
+    size = len(json.dumps(result, default=str, separators=(",", ":")).encode())
+    if size <= INLINE_DATA_LIMIT:
         return result
-    packed = zlib.compress(raw, 6)
-    note = {}
-    if len(packed) > ITEM_LIMIT:  # even compressed too large for one item: keep status and headers
-        packed = zlib.compress(json.dumps({**result, "body": None}, default=str).encode(), 6)
-        note = {"body_dropped": f"body larger than {ITEM_LIMIT // 1024} KB compressed"}
-    key = {"pk": f"EXEC#{ctx.event.execution}", "sk": f"DATA#{ctx.event.state.seq:06d}#{data_key}"}
-    ctx.journeys.table.put_item(Item={**key, "result": packed, "bytes": len(raw), "expires_at": int((clock.now().timestamp())) + 90 * 86400})
-    return {"status": result.get("status"), "headers": result.get("headers"), "body": None, "stored": {**key, "bytes": len(raw)}, **note}
+    ref, note = ctx.journeys.store_large_result(ctx.event.execution, ctx.event.state.seq, data_key, result)
+    return {"status": result.get("status"), "headers": result.get("headers"), "body": None, "stored": ref, **note}
 
 
 def resolve_data(data: dict[str, Any], journeys: JourneyStore) -> dict[str, Any]:
     """Data keys as templates and conditions see them: stored results read back in full."""
-    if not any(isinstance(v, dict) and isinstance(v.get("stored"), dict) for v in data.values()):
-        return data
     view = dict(data)
     for name, value in data.items():
         ref = value.get("stored") if isinstance(value, dict) else None
         if isinstance(ref, dict) and "pk" in ref and "sk" in ref:
-            item = journeys.table.get_item(Key={"pk": ref["pk"], "sk": ref["sk"]}, ConsistentRead=True).get("Item")
-            if item is not None:
-                view[name] = {**json.loads(zlib.decompress(bytes(item["result"].value if hasattr(item["result"], "value") else item["result"]))),
-                              **({"body_dropped": value["body_dropped"]} if "body_dropped" in value else {})}
+            full = journeys.load_large_result(ref)
+            if full is not None:
+                view[name] = {**full, **({"body_dropped": value["body_dropped"]} if "body_dropped" in value else {})}
     return view
 
 
