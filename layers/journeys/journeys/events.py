@@ -11,42 +11,8 @@ arrives within the wait's timeout, Step Functions raises States.Timeout and the 
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from boto3.dynamodb.conditions import Key
 
 from . import clock, entry
-from .store import from_dynamo
-
-TOKEN_GRACE_SECONDS = 86400  # token items outlive their wait's timeout by a day, then TTL drops them
-
-
-def _pk(contact_id: str) -> str:
-    return f"CONTACT#{contact_id}"
-
-
-def store_wait(journeys, *, contact_id: str, event: str, token: str, execution: str, journey: str, step: str,
-               since: str, timeout_seconds: int) -> None:
-    """Remember that `execution` waits for `event` of this contact (one item per execution x event)."""
-    expires = int(clock.now().timestamp()) + int(timeout_seconds) + TOKEN_GRACE_SECONDS
-    journeys.table.put_item(Item={
-        "pk": _pk(contact_id), "sk": f"WAIT#{event}#{execution}", "task_token": token, "event": event,
-        "execution": execution, "journey": journey, "step": step, "since": since, "expires_at": expires,
-    })
-
-
-def waiting_for(journeys, contact_id: str, event: str) -> list[dict[str, Any]]:
-    items, kwargs = [], {
-        "KeyConditionExpression": Key("pk").eq(_pk(contact_id)) & Key("sk").begins_with(f"WAIT#{event}#"),
-        "ConsistentRead": True,
-    }
-    while True:
-        page = journeys.table.query(**kwargs)
-        items += [from_dynamo(item) for item in page["Items"] if item.get("event") == event]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
 
 def deliver_event(name: str, contact: dict, payload: dict, *, catalog, sfn, contacts, journeys) -> dict:
     """Resume the contact's executions waiting for event `name` (SendTaskSuccess with the event),
@@ -60,14 +26,10 @@ def deliver_event(name: str, contact: dict, payload: dict, *, catalog, sfn, cont
     output = json.dumps({"event": name, "payload": payload, "at": clock.iso(clock.now())}, default=str)
     stale = tuple(getattr(sfn.exceptions, n) for n in ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist")
                   if hasattr(sfn.exceptions, n))
-    for wait in waiting_for(journeys, contact_id, name):
-        # Remove the token first (only if it is still this one): a resumed execution that loops
+    for wait in journeys.event_waits(contact_id, name):
+        # Take the token first (only if it is still this one): a resumed execution that loops
         # back into the same wait stores its next token under the same key.
-        try:
-            journeys.table.delete_item(Key={"pk": _pk(contact_id), "sk": f"WAIT#{name}#{wait['execution']}"},
-                                       ConditionExpression="task_token = :t",
-                                       ExpressionAttributeValues={":t": wait["task_token"]})
-        except journeys.table.meta.client.exceptions.ConditionalCheckFailedException:
+        if not journeys.take_event_wait(contact_id, name, wait["execution"], wait["task_token"]):
             continue  # another delivery took it
         try:
             sfn.send_task_success(taskToken=wait["task_token"], output=output)

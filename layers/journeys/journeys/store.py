@@ -49,6 +49,7 @@ TABLES: dict[str, dict[str, Any]] = {
     },
 }
 STEP_RESULT_RETENTION = dt.timedelta(days=90)
+EVENT_WAIT_GRACE_SECONDS = 86400
 LARGE_RESULT_ITEM_LIMIT = 350 * 1024  # DynamoDB items are at most 400 KB
 
 
@@ -216,6 +217,30 @@ class JourneyStore:
             UpdateExpression="SET execution = :e, entered_at = :t, entries = if_not_exists(entries, :zero) + :one",
             ExpressionAttributeValues={":e": execution, ":t": entered_at, ":zero": 0, ":one": 1},
         )
+
+    # wait: for_event task tokens (pk CONTACT#<id>, sk WAIT#<event>#<execution>) -------
+    def put_event_wait(self, *, contact_id: str, event: str, token: str, execution: str, journey: str, step: str,
+                       since: str, timeout_seconds: int) -> None:
+        """Remember that `execution` waits for `event` of this contact (one item per execution x event);
+        the item outlives the wait's timeout by a day, then TTL drops it."""
+        expires = int(clock.now().timestamp()) + int(timeout_seconds) + EVENT_WAIT_GRACE_SECONDS
+        self.table.put_item(Item={
+            "pk": f"CONTACT#{contact_id}", "sk": f"WAIT#{event}#{execution}", "task_token": token, "event": event,
+            "execution": execution, "journey": journey, "step": step, "since": since, "expires_at": expires,
+        })
+
+    def event_waits(self, contact_id: str, event: str) -> list[dict[str, Any]]:
+        items = self._query(f"CONTACT#{contact_id}", f"WAIT#{event}#")
+        return [from_dynamo(item) for item in items if item.get("event") == event]
+
+    def take_event_wait(self, contact_id: str, event: str, execution: str, token: str) -> bool:
+        """Delete the wait if it still holds `token`; False when another delivery took it first."""
+        try:
+            self.table.delete_item(Key={"pk": f"CONTACT#{contact_id}", "sk": f"WAIT#{event}#{execution}"},
+                                   ConditionExpression="task_token = :t", ExpressionAttributeValues={":t": token})
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     # inbox and notes -----------------------------------------------------------
     def add_contact_item(self, contact_id: str, kind: str, at: str, ref: str, item: dict[str, Any]) -> None:

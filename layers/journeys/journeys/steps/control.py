@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import boto3
 
-from .. import entry, events
+from .. import entry
 from ..catalog import Catalog, UnknownJourney
 from ..durations import parse_duration
 from .runtime import Outcome, StepContext, StepWork
@@ -65,9 +65,9 @@ def exit_journey(ctx: StepContext) -> Outcome:
 def await_event(ctx: StepContext) -> Outcome:
     """`wait: for_event`: keep the task token where deliver_event finds it (contact + event name)."""
     for_event = ctx.settings.for_event
-    events.store_wait(ctx.journeys, contact_id=ctx.contact["id"], event=for_event.event, token=ctx.event.task_token,
-                      execution=ctx.event.execution, journey=ctx.event.journey.id, step=ctx.event.step.id,
-                      since=ctx.now, timeout_seconds=parse_duration(for_event.timeout))
+    ctx.journeys.put_event_wait(contact_id=ctx.contact["id"], event=for_event.event, token=ctx.event.task_token,
+                                execution=ctx.event.execution, journey=ctx.event.journey.id, step=ctx.event.step.id,
+                                since=ctx.now, timeout_seconds=parse_duration(for_event.timeout))
     return Outcome("done")
 
 
