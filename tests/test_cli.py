@@ -56,3 +56,27 @@ def test_given_the_committed_asl_then_compile_check_passes():
     files = [str(p) for p in sorted((REPO / "statemachines").glob("*.journey.yaml"))]
     done = journeys("compile", "--check", *files)
     assert done.returncode == 0, done.stderr
+
+
+def test_given_the_demo_api_then_the_readme_enrichment_recipe_runs(tmp_path):
+    from journeys.local.demo_api import company, serve
+
+    server = serve(port=0, background=True)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        actions = tmp_path / "actions.yaml"
+        actions.write_text((SHARED / "actions.yaml").read_text().replace("http://127.0.0.1:8765", base))
+        event = tmp_path / "event.json"
+        event.write_text(json.dumps({"crm_hook": f"{base}/hooks/crm"}))
+        done = journeys("run", str(SHARED / "enrichment.journey.yaml"), "--contact", ADA, "--actions", str(actions),
+                        "--event", str(event), "--start", "2026-01-05T08:00:00Z", "--json")
+    finally:
+        server.shutdown()
+
+    assert done.returncode == 0, done.stderr
+    trace = json.loads(done.stdout)
+    expected = company("analytical.example")
+    assert trace["journey_data"]["company"]["body"] == expected
+    assert trace["contact"]["company_size"] == expected["employees"]
+    assert [s["outcome"] for s in trace["steps"] if s["id"] == "big"] == [
+        "branch:next" if expected["employees"] >= 100 else "branch:else"]

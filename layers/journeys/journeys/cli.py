@@ -149,12 +149,26 @@ def run(file, contact_file, event_file, actions_file, start, event_at, as_json, 
         sys.exit(2)
 
 
+@main.command(name="demo-api")
+@click.option("--port", default=8765, show_default=True, help="Port on 127.0.0.1 (actions.yaml uses 8765).")
+def demo_api(port: int) -> None:
+    """Serve a local demo API (company enrichment, CRM, webhooks) for the integration examples."""
+    from .local.demo_api import serve
+
+    server = serve(port)
+    click.echo(f"demo API on http://127.0.0.1:{port} (GET /companies/<domain>, POST /crm/tasks, POST /hooks/<name>); Ctrl-C stops it")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.server_close()
+
+
 from .cli_actions import actions  # noqa: E402
+from .cli_deploy import build, graph  # noqa: E402
 
 main.add_command(actions)
-
-from .cli_deploy import build, graph  # noqa: E402
-main.add_command(build); main.add_command(graph)
+main.add_command(build)
+main.add_command(graph)
 
 if __name__ == "__main__":
     main()
