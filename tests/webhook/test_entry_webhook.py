@@ -9,6 +9,7 @@ import json
 
 import boto3
 import pytest
+from webhook_world import http_event, sample, world  # noqa: F401 (fixtures)
 
 ADA = {"id": "c-ada", "email": "ada@analytical.example", "first_name": "Ada", "company_size": 120}
 

@@ -1,4 +1,5 @@
-"""A moto world with every example journey deployed, and the entry Lambda as API Gateway calls it."""
+"""Fixtures (imported by the tests: a conftest.py here would shadow tests/conftest.py for `from conftest import`):
+a moto world with every example journey deployed, and the entry Lambda as API Gateway calls it."""
 
 from __future__ import annotations
 

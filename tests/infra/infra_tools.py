@@ -1,0 +1,52 @@
+"""Offline infrastructure validators: where they live and how they run (no AWS account, no network).
+
+The tools come from `scripts/setup`: .venv-sam (aws-sam-cli, cfn-lint, aws-sam-translator, pinned in
+tests/infra/requirements-sam.lock.txt; a separate venv because aws-sam-cli pins boto3 its own way)
+and node_modules (asl-validator from package-lock.json). A missing tool FAILS the test when CI=true
+and skips it (saying how to install it) otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TOOLS = Path(__file__).resolve().parent / "tools"
+SAM_VENV = Path(os.environ.get("SAM_VENV", REPO / ".venv-sam"))
+ASL_VALIDATOR = REPO / "node_modules" / ".bin" / "asl-validator"
+OFFLINE_ENV = {
+    "CI": "true",
+    "SAM_CLI_TELEMETRY": "0",                 # no telemetry POST, no first-run banner
+    "AWS_DEFAULT_REGION": "us-east-1",        # sam validate needs a region (AWS_REGION is not read)
+    "AWS_EC2_METADATA_DISABLED": "true",      # boto3 would probe 169.254.169.254 for credentials
+    "AWS_CONFIG_FILE": "/dev/null",           # ignore a developer's ~/.aws
+    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def require(path: Path) -> Path:
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        message = f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path} is missing: run scripts/setup (creates .venv-sam, runs npm ci)"
+        if in_ci():
+            pytest.fail(message + " [CI=true: the infrastructure validators are required]")
+        pytest.skip(message)
+    return path
+
+
+def run_offline(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(OFFLINE_ENV)
+    started = time.monotonic()
+    done = subprocess.run([str(a) for a in args], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+    done.seconds = time.monotonic() - started
+    return done

@@ -1,0 +1,52 @@
+"""The template and every state machine pass the validators CI runs, offline."""
+
+from __future__ import annotations
+
+from infra_tools import ASL_VALIDATOR, REPO, SAM_VENV, TOOLS, require, run_offline
+
+
+def test_given_the_template_when_cfn_lint_runs_then_it_reports_nothing():
+    done = run_offline(require(SAM_VENV / "bin" / "cfn-lint"), "--", "template.yaml")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == ""
+
+
+def test_given_the_template_when_sam_validate_lint_runs_then_it_is_a_valid_sam_template():
+    done = run_offline(require(SAM_VENV / "bin" / "sam"), "validate", "--lint", "--template", "template.yaml")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "is a valid SAM Template" in done.stdout + done.stderr
+
+
+def test_given_the_template_when_the_sam_transform_runs_offline_then_every_journey_has_a_versioned_live_alias(tmp_path):
+    out = tmp_path / "transformed.json"
+    done = run_offline(require(SAM_VENV / "bin" / "python"), TOOLS / "transform.py", "template.yaml", "--out", out)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    import json
+
+    resources = json.loads(out.read_text())["Resources"]
+    journeys = sorted(p.name.removesuffix(".journey.yaml") for p in (REPO / "statemachines").glob("*.journey.yaml"))
+    machines = [r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    aliases = [r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachineAlias"]
+    assert len(machines) == len(journeys) and len(aliases) == len(journeys)
+    assert all(a["Properties"]["Name"] == "live" for a in aliases)
+    assert all(m["Properties"]["TracingConfiguration"] == {"Enabled": True} for m in machines)
+    functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 5 and all(f["Properties"]["TracingConfig"] == {"Mode": "Active"} for f in functions)
+
+
+def test_given_every_compiled_state_machine_when_asl_validator_runs_then_each_is_valid(tmp_path):
+    validator = require(ASL_VALIDATOR)
+    prepared = run_offline(require(SAM_VENV / "bin" / "python"), TOOLS / "asl_prepare.py", "template.yaml", tmp_path)
+    assert prepared.returncode == 0, prepared.stderr
+    files = prepared.stdout.split()
+    assert len(files) == len(list((REPO / "statemachines").glob("*.asl.json")))
+    assert "WARNING" not in prepared.stderr, prepared.stderr  # every placeholder substituted, every file referenced
+
+    args = [a for f in files for a in ("--json-path", f)]
+    done = run_offline(validator, *args)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("is valid") == len(files)
