@@ -228,3 +228,31 @@ def test_given_a_callback_wait_when_the_task_succeeds_then_it_resumes_with_the_o
     assert _entered(world, arn)[-1] == "Got it"
     assert json.loads(described[arn]["output"])["received"] == {"event": "demo"}
     assert world.exited_at(arn, "Wait") == START + dt.timedelta(hours=2)
+
+
+def test_given_a_run_left_waiting_when_the_next_world_starts_then_nothing_of_it_leaks_in(ada):
+    """A world that ends while an execution sleeps in a Wait must not let that execution go on
+    (and send email) inside the next world."""
+    from journeys.local.runner import LocalStack, run_journey
+
+    from conftest import REPO
+
+    journey = REPO / "statemachines" / "lead-nurturing.journey.yaml"
+    with LocalStack(START) as first:
+        from journeys.compiler import compile_journey
+        from journeys.loader import load_journey
+
+        compiled = compile_journey(load_journey(journey)[0])
+        first.deploy(compiled)
+        first.enter(compiled.journey, ada, {"topic": "left waiting"})
+        deadline = time.monotonic() + 30
+        while first.waits.idle_until() is None and time.monotonic() < deadline:
+            time.sleep(0.01)  # until it sleeps in wait-2d; then the world ends without waiting for it
+        assert first.waits.idle_until() is not None
+
+    with LocalStack(START) as second:  # the same contact and event: the same execution name
+        run = run_journey(journey, ada, {"topic": "left waiting"}, stack=second)
+        subjects = [m["subject"] for m in second.outbox()]
+
+    assert run.status == "SUCCEEDED"
+    assert subjects == ["Thanks for reaching out, Ada", "How teams like Analytical use us", "Book a demo"]

@@ -73,10 +73,14 @@ def enter_contact(journey_id: str, rules: Entry, contact: dict[str, Any], event:
     The one way into a journey: the webhook, start_journey and the local runner all call it.
     """
     stored = contacts.upsert(contact)
-    decision = decide(rules, stored, event, journeys.membership(stored["id"], journey_id), event_name)
+    membership = journeys.membership(stored["id"], journey_id)
+    name = execution_name(journey_id, stored["id"], idempotency_key(event))
+    if membership and str(membership.get("execution") or "").endswith(":" + name):
+        # The same event again, after its execution started: the same entry, not a re-entry.
+        return EntryResult("DUPLICATE", execution_arn=membership["execution"], reason="this event already entered the contact")
+    decision = decide(rules, stored, event, membership, event_name)
     if not decision.entered:
         return EntryResult("NOT_ENTERED", reason=decision.reason)
-    name = execution_name(journey_id, stored["id"], idempotency_key(event))
     try:
         arn = sfn.start_execution(stateMachineArn=state_machine_arn, name=name,
                                   input=json.dumps(initial_state(stored, event)))["executionArn"]

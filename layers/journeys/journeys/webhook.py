@@ -298,25 +298,12 @@ def enter(journey: str) -> Response:
             observability.count("JourneyThrottled", {"Journey": journey})
             raise HttpError(503, "Step Functions is throttling; retry (the same event never starts twice)") from None
         raise
-    result = _duplicate_of_entered(journey, contact["id"], request.event, result, svc)
     observability.count({"STARTED": "JourneyEntered", "DUPLICATE": "JourneyDuplicate"}.get(result.status, "JourneyNotEntered"),
                         {"Journey": journey})
     logger.info("entry", extra={"status": result.status, "reason": result.reason})
     payload = {"journey": journey, "contact_id": contact["id"], "status": result.status,
                "execution_arn": result.execution_arn, **({"reason": result.reason} if result.reason else {})}
     return _json(202 if result.status == "STARTED" else 200, payload)
-
-
-def _duplicate_of_entered(journey: str, contact_id: str, event: dict, result: entry.EntryResult, svc: Services) -> entry.EntryResult:
-    """The same event delivered again after its execution started: entry's re-entry rule answers
-    first ("already entered"); the sender should hear that it is the same entry, with its ARN."""
-    if result.status != "NOT_ENTERED":
-        return result
-    member = svc.journeys.membership(contact_id, journey) or {}
-    name = entry.execution_name(journey, contact_id, entry.idempotency_key(event))
-    if str(member.get("execution") or "").endswith(":" + name):
-        return entry.EntryResult("DUPLICATE", execution_arn=member["execution"], reason="this event already entered the contact")
-    return result
 
 
 @app.post("/events")

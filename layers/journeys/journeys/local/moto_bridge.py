@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeTimedOut
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from ..clock import VirtualClock
 
@@ -130,6 +132,29 @@ class VirtualWaits:
             self._lock.notify_all()
 
 
+def end_all_executions(timeout: float = 5.0, cause: str = "the local run ended") -> list:
+    """Stop every execution whose moto thread still runs and wait for the threads to end; returns
+    the threads still alive after `timeout` (none, normally).
+
+    A world that ends while executions wait must not let them go on (and send email) in the next
+    world. Stopping goes through each thread's worker environment, not the StopExecution API nor
+    the backend's list: when a name is started twice, moto keeps only the second Execution object,
+    and a thread that has just started has no environment yet (so we look again until it ends).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = [thread for thread in TMP_THREADS if thread.is_alive()]
+        for thread in alive:
+            worker = getattr(getattr(thread, "_target", None), "__self__", None)
+            env = getattr(worker, "env", None)
+            if env is not None and env.is_running():
+                env.set_stop(stop_date=dt.datetime.now(dt.timezone.utc), cause=cause, error="Local.RunEnded")
+        if not alive or time.monotonic() > deadline:
+            TMP_THREADS[:] = alive
+            return alive
+        alive[0].join(0.01)
+
+
 def running_executions(account: str, region: str) -> Callable[[], dict[str, Any]]:
     def running() -> dict[str, Any]:
         backend = stepfunctions_parser_backends[account][region]
@@ -161,7 +186,8 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
 
     def wait_interval(self, env, wait_seconds):
         if wait_seconds > 0:
-            waits.sleep(execution_of(env), wait_seconds, woken=lambda: not env.is_running())
+            execution = execution_of(env)  # a frame's own program state may never see a StopExecution
+            waits.sleep(execution, wait_seconds, woken=lambda: not env.is_running() or not waits.is_running(execution))
 
     original_callback_wait = StateTaskServiceCallback._eval_wait_for_task_token
 

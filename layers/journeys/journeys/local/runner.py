@@ -190,12 +190,11 @@ class LocalStack:
         return self
 
     def __exit__(self, *exc) -> None:
+        from .moto_bridge import end_all_executions
+
         try:
-            for arn in list(self.waits.running()):  # executions still waiting: end their threads
-                try:
-                    self.sfn.stop_execution(executionArn=arn, error="Local.RunEnded", cause="the local run ended")
-                except Exception:  # noqa: BLE001 - finished meanwhile
-                    pass
+            # Executions still waiting end here, threads and all: none may go on in the next world.
+            end_all_executions()
         finally:
             self._bridge.__exit__(*exc)
             self._mock.stop()
