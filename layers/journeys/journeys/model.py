@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from .durations import DurationError, parse_duration
+from .timezones import known_timezone
 
 ID = r"^[a-z0-9][a-z0-9-]{0,39}$"
 STEP_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -357,14 +358,7 @@ class JourneyFile(Strict):
     incomplete: Literal["error", "skip"] = "error"
     steps: list[dict[str, Any]] = Field(min_length=1)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value):
-        from .timezones import zone
-
-        if value is not None and zone(value) is None:
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name like Europe/Berlin)")
-        return value
+    _timezone = field_validator("timezone")(known_timezone)
 
 
 class Journey(BaseModel):

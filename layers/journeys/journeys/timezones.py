@@ -19,6 +19,13 @@ def zone(name: str | None) -> ZoneInfo | None:
         return None
 
 
+def known_timezone(value: str | None) -> str | None:
+    """A pydantic validator body: None or an IANA zone name, else a clear error."""
+    if value is not None and zone(value) is None:
+        raise ValueError(f"unknown timezone {value!r} (use an IANA name like Europe/Berlin)")
+    return value
+
+
 def contact_zone(contact: dict, journey_timezone: str | None) -> ZoneInfo:
     """A contact's own timezone wins; an unknown name falls back like a missing one."""
     return zone(contact.get("timezone")) or zone(journey_timezone) or ZoneInfo("UTC")

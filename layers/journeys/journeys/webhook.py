@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from . import clock, entry, observability, unsubscribe
 from .catalog import Catalog
 from .store import ContactStore, JourneyStore
+from .timezones import known_timezone
 
 SIGNATURE_HEADER = "x-journeys-signature"
 SECRET_ENV = "JOURNEYS_WEBHOOK_SECRET"
@@ -83,14 +84,7 @@ class ContactIn(BaseModel):
             raise ValueError("not an email address")
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value):
-        from .timezones import zone
-
-        if value is not None and zone(value) is None:
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name like Europe/Berlin)")
-        return value
+    _timezone = field_validator("timezone")(known_timezone)
 
     def as_contact(self) -> dict[str, Any]:
         contact = self.model_dump(exclude_unset=True, mode="json")
