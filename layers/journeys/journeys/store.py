@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 from boto3.dynamodb.conditions import Key
 
-from . import clock
+from . import aws, clock
 
 TABLES: dict[str, dict[str, Any]] = {
     # One item per contact, attributes as given (plus tags, groups, subscribed).
@@ -102,7 +102,7 @@ class ContactStore:
     DEFAULTS = {"tags": [], "groups": [], "subscribed": True}
 
     def __init__(self, resource=None):
-        self.table = (resource or boto3.resource("dynamodb")).Table(table_name("ContactsTable"))
+        self.table = (resource or aws.resource("dynamodb")).Table(table_name("ContactsTable"))
 
     def get(self, contact_id: str) -> dict[str, Any] | None:
         item = self.table.get_item(Key={"id": contact_id}, ConsistentRead=True).get("Item")
@@ -172,7 +172,7 @@ class JourneyStore:
     """Everything else a journey keeps, in one table keyed by pk/sk."""
 
     def __init__(self, resource=None):
-        self.table = (resource or boto3.resource("dynamodb")).Table(table_name("JourneyTable"))
+        self.table = (resource or aws.resource("dynamodb")).Table(table_name("JourneyTable"))
 
     # step results ------------------------------------------------------------
     def record_step(self, execution: str, seq: int, step_id: str, result: dict[str, Any]) -> None:

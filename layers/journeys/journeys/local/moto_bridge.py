@@ -4,7 +4,8 @@ loudly when one of these names moves).
 1. Lambda "simple" backend `invoke` -> our handlers, in-process (moto would echo the payload).
 2. Wait states, Timestamp waits, Retry back-offs and history timestamps -> the virtual clock, so
    a journey with `wait: 3d` runs in milliseconds and its trace shows the virtual times.
-3. `.waitForTaskToken` callbacks wait on the virtual clock too: SendTaskSuccess wakes them, and
+3. Lambda invokes reuse one boto3 client instead of building one per call.
+4. `.waitForTaskToken` callbacks wait on the virtual clock too: SendTaskSuccess wakes them, and
    their TimeoutSeconds is virtual time (-> States.Timeout, the journey's on_timeout).
 
 How virtual time moves (VirtualWaits): a Wait state or a callback registers a sleeper (its
@@ -29,6 +30,7 @@ from typing import Any
 import moto
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
     StateTaskServiceCallback,
@@ -184,6 +186,18 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
 
     waits = VirtualWaits(clock, running_executions(account, region))
 
+    # moto builds a new boto3 client for every Lambda invoke (~20 ms each); one per region is enough.
+    original_client_for = lambda_eval_utils.boto_client_for
+    lambda_clients: dict[tuple[str, str], Any] = {}
+    clients_lock = threading.Lock()
+
+    def lambda_client_for(region, service, state_credentials=None):
+        with clients_lock:
+            key = (region, service)
+            if key not in lambda_clients:
+                lambda_clients[key] = original_client_for(region=region, service=service, state_credentials=state_credentials)
+            return lambda_clients[key]
+
     def wait_interval(self, env, wait_seconds):
         if wait_seconds > 0:
             execution = execution_of(env)  # a frame's own program state may never see a StopExecution
@@ -225,6 +239,7 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         (retrier_decl, "time", retrier_decl.time),
         (EventManager, "_get_current_timestamp", EventManager.__dict__["_get_current_timestamp"]),
         (StateTaskServiceCallback, "_eval_wait_for_task_token", original_callback_wait),
+        (lambda_eval_utils, "boto_client_for", original_client_for),
     ]
     LambdaSimpleBackend.invoke = invoke
     WaitFunction._wait_interval = wait_interval
@@ -232,6 +247,7 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     retrier_decl.time = _VirtualTime
     EventManager._get_current_timestamp = staticmethod(clock.now)
     StateTaskServiceCallback._eval_wait_for_task_token = eval_wait_for_task_token
+    lambda_eval_utils.boto_client_for = lambda_client_for
     try:
         yield waits
     finally:

@@ -10,9 +10,7 @@ starts the target once. exit_journey stops the contact's running execution of th
 
 from __future__ import annotations
 
-import boto3
-
-from .. import entry
+from .. import aws, entry
 from ..catalog import Catalog, UnknownJourney
 from ..durations import parse_duration
 from .runtime import Outcome, StepContext, StepWork
@@ -21,7 +19,7 @@ EXITED_ERROR = "JourneyExited"
 
 
 def _sfn():
-    return boto3.client("stepfunctions")
+    return aws.client("stepfunctions")
 
 
 def start_journey(ctx: StepContext) -> Outcome:

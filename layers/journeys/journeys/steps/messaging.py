@@ -8,9 +8,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-import boto3
-
-from .. import templates
+from .. import aws, templates
 from ..unsubscribe import unsubscribe_headers
 from .runtime import Outcome, StepContext
 
@@ -95,7 +93,7 @@ def _send(*, sender: str, to: list[str], subject: str, text: str | None, html: s
     }
     if os.environ.get("SES_CONFIGURATION_SET"):
         kwargs["ConfigurationSetName"] = os.environ["SES_CONFIGURATION_SET"]
-    return boto3.client("sesv2").send_email(**kwargs)["MessageId"]
+    return aws.client("sesv2").send_email(**kwargs)["MessageId"]
 
 
 def _default_from() -> str:
