@@ -310,9 +310,12 @@ class LocalStack:
         """Drive the virtual clock until the execution ends (or `timeout` wall-clock seconds pass)."""
         deadline = time.monotonic() + timeout
         while True:
-            described = self.sfn.describe_execution(executionArn=execution_arn)
-            if described["status"] != "RUNNING":
-                return described
+            # The backend's list of running executions is a cheap look; DescribeExecution through
+            # botocore in a tight loop would take the GIL from the interpreter thread doing the work.
+            if execution_arn not in self.waits.running():
+                described = self.sfn.describe_execution(executionArn=execution_arn)
+                if described["status"] != "RUNNING":
+                    return described
             if time.monotonic() > deadline:
                 self.sfn.stop_execution(executionArn=execution_arn, error="Local.Timeout", cause=f"still running after {timeout}s")
                 return self.sfn.describe_execution(executionArn=execution_arn)
