@@ -77,7 +77,7 @@ def entry_events() -> dict[str, dict]:
     from journeys import unsubscribe
 
     entries = {"contact": ADA, "event": {"id": "form-2026-0001", "topic": "pricing", "source": "website"}}
-    token = unsubscribe.token("c-ada")  # with the local unsubscribe secret (JOURNEYS_UNSUBSCRIBE_SECRET unset)
+    token = unsubscribe.token("c-ada")  # with the local unsubscribe secret (JOURNEYS_UNSUBSCRIBE_SECRET_NAME unset)
     return {
         "entry/post-entries-lead-nurturing.json": http_event(
             "POST", "/journeys/lead-nurturing/entries", entries, route="/journeys/{journey}/entries",

@@ -34,7 +34,7 @@ def world(monkeypatch):
     from journeys.loader import load_journey
     from journeys.local.runner import REGION, LocalContext, LocalStack
 
-    monkeypatch.delenv("JOURNEYS_UNSUBSCRIBE_SECRET", raising=False)
+    monkeypatch.delenv("JOURNEYS_UNSUBSCRIBE_SECRET_NAME", raising=False)
     with LocalStack(MONDAY_8AM) as stack:
         for path in sorted((REPO / "statemachines").glob("*.journey.yaml")):
             journey, _ = load_journey(path)

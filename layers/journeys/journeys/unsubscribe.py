@@ -8,10 +8,19 @@ import os
 import urllib.parse
 
 LOCAL_SECRET = "local-unsubscribe-secret"  # local runs only; on AWS the secret comes from the stack
+SECRET_NAME_ENV = "JOURNEYS_UNSUBSCRIBE_SECRET_NAME"  # a Secrets Manager secret (the stack's)
+SECRET_MAX_AGE = 300
 
 
 def _secret() -> bytes:
-    return os.environ.get("JOURNEYS_UNSUBSCRIBE_SECRET", LOCAL_SECRET).encode()
+    """The signing key: read from Secrets Manager through Powertools Parameters (cached 5 min)
+    when the stack names it, so it never sits in the function's configuration."""
+    name = os.environ.get(SECRET_NAME_ENV)
+    if not name:
+        return LOCAL_SECRET.encode()
+    from aws_lambda_powertools.utilities import parameters
+
+    return str(parameters.get_secret(name, max_age=SECRET_MAX_AGE)).encode()
 
 
 def token(contact_id: str) -> str:
