@@ -101,15 +101,47 @@ class Outcome:
 
 StepWork = Callable[[StepContext], Outcome]
 
-# Step Functions state is limited to 256 KiB: a data-key result larger than this stays in
-# JourneyTable and the state carries {status, headers, body: null, stored: {pk, sk, bytes}} instead.
+# Step Functions carries at most 256 KiB per state; a state over it is States.DataLimitExceeded,
+# which no Catch absorbs (the execution fails). A Task's output stays under STATE_BUDGET, leaving the
+# rest for what Step Functions adds around it (the step's settings in Parameters, $.failure, an
+# event's $.received). An integration result travels inline only while it fits both its own limit
+# and what is left of the budget; otherwise it stays in JourneyTable and the state carries
+# {status, headers, body: null, stored: {pk, sk, bytes}} instead.
+STATE_BUDGET = 160 * 1024
 INLINE_DATA_LIMIT = 32 * 1024
+# What run_task adds after the step's work and keep_data cannot measure yet: checks, wake, last.
+STATE_RESERVE = 8 * 1024
+
+
+def json_size(value: Any) -> int:
+    """Bytes of `value` as Step Functions carries it (compact JSON)."""
+    return len(json.dumps(value, default=str, separators=(",", ":")).encode())
+
+
+def next_state(event: TaskEvent, contact: dict[str, Any], data: dict[str, Any], ahead: dict[str, Any],
+               last: dict[str, Any] | None) -> dict[str, Any]:
+    """The execution state a Task returns: the state it got with the fresh contact and data, the
+    next seq, what lies ahead (checks, wake) and the step's outcome (last)."""
+    state = event.state.model_dump()
+    state.pop("failure", None)
+    state.update(contact=contact, data=data, seq=event.state.seq + 1, checks=ahead["checks"], wake=ahead["wake"])
+    if last:
+        state["last"] = last
+    else:
+        state.pop("last", None)
+    return state
+
+
+def inline_room(ctx: StepContext, data_key: str) -> int:
+    """Bytes left in the state's budget for the result under `data_key`."""
+    others = {name: value for name, value in ctx.event.state.data.items() if name != data_key}
+    without = next_state(ctx.event, ctx.contact, others, {"checks": {}, "wake": {}}, None)
+    return STATE_BUDGET - STATE_RESERVE - json_size(without) - json_size({data_key: None})
 
 
 def keep_data(ctx: StepContext, data_key: str, result: dict[str, Any]) -> dict[str, Any]:
-    """What the state may carry of an integration result; a large one is stored, referenced."""
-    size = len(json.dumps(result, default=str, separators=(",", ":")).encode())
-    if size <= INLINE_DATA_LIMIT:
+    """What the state may carry of an integration result; one that does not fit is stored, referenced."""
+    if json_size(result) <= min(INLINE_DATA_LIMIT, inline_room(ctx, data_key)):
         return result
     ref, note = ctx.journeys.store_large_result(ctx.event.execution, ctx.event.state.seq, data_key, result)
     return {"status": result.get("status"), "headers": result.get("headers"), "body": None, "stored": ref, **note}
@@ -163,16 +195,9 @@ def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: Conta
         last = {"step": step.id, "outcome": result.outcome, **({"reason": result.reason} if result.reason else {})}
         contact = contacts.require(contact["id"])  # the step may have changed it
 
-    state = event.state.model_dump()
-    state.pop("failure", None)
-    state.update(contact=contact, data=data, seq=event.state.seq + 1)
     ahead = lookahead.evaluate(event.lookahead or {}, contact, event.state.event, resolve_data(data, journeys), event.journey.timezone)
-    state["checks"], state["wake"] = ahead["checks"], ahead["wake"]
-    if last:
-        state["last"] = last
-    else:
-        state.pop("last", None)
-    return state
+    return next_state(event, contact, data, ahead, last)
 
 
-__all__ = ["GoalReached", "Outcome", "StepContext", "StepInProgress", "TaskEvent", "keep_data", "resolve_data", "run_task"]
+__all__ = ["STATE_BUDGET", "GoalReached", "Outcome", "StepContext", "StepInProgress", "TaskEvent", "keep_data", "resolve_data",
+           "run_task"]
