@@ -1,5 +1,7 @@
-"""start_journey and exit_journey: the entry rules of the target apply; exit stops the contact's running
-execution of that journey, and is skipped (with a reason) when there is none."""
+"""start_journey and exit_journey: the entry rules of the target apply; exit stops every execution of that
+journey the contact may still be in, and is skipped (with a reason) when there is none; a journey the
+deployment does not know fails either step. A chain of start_journey hops that passes no real wait is
+refused after ten starts within an hour; a loop through a wait goes on."""
 
 from __future__ import annotations
 
@@ -120,3 +122,188 @@ steps:
     assert trace["status"] == "SUCCEEDED"
     assert outcomes(trace) == {"bye": "done"}
     assert "never" not in trace["contact"]["tags"]
+
+
+def test_given_exit_journey_of_a_journey_the_deployment_does_not_know_then_the_step_fails_naming_it(write_journey, ada):
+    from integrations_support import run_trace
+
+    source = write(write_journey, """\
+journey: stopper
+entry: {trigger: webhook}
+steps:
+  - {id: stop, type: exit_journey, settings: {journey: nosuch}}
+  - {id: after, type: add_tag, settings: {tags: [went-on]}}
+""", "stopper")
+    trace = run_trace(source, ada)
+
+    assert outcomes(trace) == {"stop": "failed", "after": "done"}
+    assert "exit_journey: unknown journey 'nosuch'" in details(trace)["stop"]
+
+
+def test_given_exit_journey_when_the_contact_never_entered_that_journey_then_it_is_skipped(write_journey, ada):
+    from integrations_support import run_trace
+
+    write(write_journey, TARGET, "onboarding")
+    source = write(write_journey, """\
+journey: stopper
+entry: {trigger: webhook}
+steps:
+  - {id: stop, type: exit_journey, settings: {journey: onboarding}}
+""", "stopper")
+    trace = run_trace(source, ada)
+
+    assert outcomes(trace) == {"stop": "skipped"}
+    assert details(trace)["stop"] == "not in journey onboarding"
+
+
+NURTURE = """\
+journey: nurture
+entry: {trigger: webhook, re_entry: {after: 1d}}
+steps:
+  - {id: long, type: wait, settings: {duration: 5d}}
+  - {id: nurtured, type: add_tag, settings: {tags: [nurtured]}}
+"""
+
+
+def test_given_two_running_executions_of_a_journey_when_exit_journey_then_both_end_aborted(write_journey, ada):
+    from journeys.local.runner import LocalStack, run_journey
+    from journeys.local.trace import build_trace
+
+    write(write_journey, NURTURE, "nurture")
+    source = write(write_journey, """\
+journey: campaign
+entry: {trigger: webhook}
+steps:
+  - {id: first, type: start_journey, settings: {journey: nurture}}
+  - {id: two-days, type: wait, settings: {duration: 2d}}
+  - {id: second, type: start_journey, settings: {journey: nurture}}
+  - {id: an-hour, type: wait, settings: {duration: 1h}}
+  - {id: stop, type: exit_journey, settings: {journey: nurture}}
+""", "campaign")
+    with LocalStack(START) as stack:
+        trace = build_trace(run_journey(source, ada, {}, stack=stack))
+        nurture = stack.sfn.list_executions(stateMachineArn=stack.state_machines["nurture"])["executions"]
+        statuses = [stack.wait(execution["executionArn"])["status"] for execution in nurture]
+        membership = stack.journeys.membership(ada["id"], "nurture")
+        contact = stack.contacts.get(ada["id"])
+
+    assert outcomes(trace) == {"first": "done", "two-days": "done", "second": "done", "an-hour": "done", "stop": "done"}
+    assert details(trace)["stop"] == "stopped 2 executions of nurture"
+    assert statuses == ["ABORTED", "ABORTED"]
+    assert "nurtured" not in contact["tags"]
+    assert membership["entries"] == 2 and not membership.get("running")  # nothing left that may run
+
+
+def test_given_many_entries_that_ended_when_entering_again_then_the_record_forgets_the_ended_ones(write_journey, ada):
+    from journeys.compiler import compile_journey
+    from journeys.loader import load_journey
+    from journeys.local.runner import LocalStack
+    from journeys.store import may_be_running
+
+    quick = write(write_journey, """\
+journey: quick
+entry: {trigger: webhook, re_entry: always}
+steps:
+  - {id: t, type: add_tag, settings: {tags: [q]}}
+""", "quick")
+    journey = load_journey(quick)[0]
+    with LocalStack(START) as stack:
+        stack.deploy(compile_journey(journey))
+        sizes = []
+        for n in range(18):
+            entered = stack.enter(journey, ada, {"id": f"visit-{n}"})
+            assert stack.wait(entered.execution_arn)["status"] == "SUCCEEDED"
+            sizes.append(len(may_be_running(stack.journeys.membership(ada["id"], "quick"))))
+
+    assert sizes[:16] == list(range(1, 17))  # up to the limit, every entry is remembered
+    assert sizes[16] <= 1 and sizes[17] <= 2  # past it, entering forgot the executions that had ended
+
+
+def settle(stack, until=None, wall_seconds: float = 120) -> None:
+    """Drive the virtual clock until nothing runs any more (or the clock reaches `until`)."""
+    import time
+
+    deadline = time.monotonic() + wall_seconds
+    while stack.waits.running() and (until is None or stack.clock.now() < until) and time.monotonic() < deadline:
+        if not stack.tick():
+            time.sleep(0.005)
+
+
+def executions_of(stack, journey_id: str) -> list[dict]:
+    arn = stack.state_machines[journey_id]
+    return stack.sfn.list_executions(stateMachineArn=arn, maxResults=1000)["executions"]
+
+
+def start_results(stack, journey_id: str, step_id: str) -> list[dict]:
+    results = []
+    for execution in executions_of(stack, journey_id):
+        results += [r for r in stack.journeys.step_results(execution["executionArn"]) if r["step"] == step_id]
+    return results
+
+
+def test_given_a_journey_that_starts_itself_without_a_wait_then_the_loop_is_refused_after_ten_starts(write_journey, ada):
+    from journeys.local.runner import LocalStack, run_journey
+
+    echo = write(write_journey, """\
+journey: echo
+entry: {trigger: webhook, re_entry: always}
+steps:
+  - {id: again, type: start_journey, settings: {journey: echo}}
+""", "echo")
+    with LocalStack(START) as stack:
+        run_journey(echo, ada, {}, stack=stack)
+        settle(stack)
+        executions = executions_of(stack, "echo")
+        starts = start_results(stack, "echo", "again")
+
+    assert len(executions) == 11 and {e["status"] for e in executions} == {"SUCCEEDED"}  # the first + 10 starts
+    refused = [r for r in starts if r["outcome"] == "failed"]
+    assert len(refused) == 1 and [r["outcome"] for r in starts].count("done") == 10
+    assert refused[0]["reason"] == "start_journey loop: " + " → ".join(["echo"] * 12) + " (10 starts within 1h)"
+
+
+def test_given_two_journeys_that_start_each_other_then_the_refusal_names_the_chain(write_journey, ada):
+    from journeys.local.runner import LocalStack, run_journey
+
+    ping = write(write_journey, """\
+journey: ping
+entry: {trigger: webhook, re_entry: always}
+steps:
+  - {id: serve, type: start_journey, settings: {journey: pong}}
+""", "ping")
+    write(write_journey, """\
+journey: pong
+entry: {trigger: webhook, re_entry: always}
+steps:
+  - {id: serve, type: start_journey, settings: {journey: ping}}
+""", "pong")
+    with LocalStack(START) as stack:
+        run_journey(ping, ada, {}, stack=stack)
+        settle(stack)
+        total = len(executions_of(stack, "ping")) + len(executions_of(stack, "pong"))
+        refused = [r for j in ("ping", "pong") for r in start_results(stack, j, "serve") if r["outcome"] == "failed"]
+
+    assert total == 11
+    assert len(refused) == 1 and refused[0]["reason"].startswith("start_journey loop: ping → pong → ping → pong → ")
+
+
+def test_given_a_journey_that_starts_itself_after_a_day_then_it_keeps_going_past_the_cap(write_journey, ada):
+    import datetime as dt
+
+    from journeys.local.runner import LocalStack, run_journey
+
+    daily = write(write_journey, """\
+journey: daily
+entry: {trigger: webhook, re_entry: always}
+steps:
+  - {id: pause, type: wait, settings: {duration: 1d}}
+  - {id: again, type: start_journey, settings: {journey: daily}}
+""", "daily")
+    with LocalStack(START) as stack:
+        run_journey(daily, ada, {}, stack=stack)  # the first execution, which starts the second on day 1
+        settle(stack, until=START + dt.timedelta(days=12, hours=12))
+        executions = executions_of(stack, "daily")
+        starts = start_results(stack, "daily", "again")
+
+    assert len(executions) == 13  # entered on day 0, then one start a day for 12 days
+    assert [r["outcome"] for r in starts] == ["done"] * 12

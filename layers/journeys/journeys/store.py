@@ -92,6 +92,15 @@ def from_dynamo(value: Any) -> Any:
     return value
 
 
+def may_be_running(membership: dict[str, Any] | None) -> list[str]:
+    """The executions of a contact x journey record that may still run (sorted: a stable order). A
+    record written before the set existed, or whose set was emptied, names its latest execution."""
+    if not membership:
+        return []
+    running = sorted(membership.get("running") or [])
+    return running or ([membership["execution"]] if membership.get("execution") else [])
+
+
 class ContactNotFound(LookupError):
     pass
 
@@ -211,12 +220,23 @@ class JourneyStore:
         item = self.table.get_item(Key={"pk": f"CONTACT#{contact_id}", "sk": f"JOURNEY#{journey_id}"}, ConsistentRead=True).get("Item")
         return from_dynamo(item) if item else None
 
-    def record_entry(self, contact_id: str, journey_id: str, execution: str, entered_at: str) -> None:
-        self.table.update_item(
+    def record_entry(self, contact_id: str, journey_id: str, execution: str, entered_at: str) -> list[str]:
+        """Remember an entry: the latest execution, when, how often, and the execution in the set of
+        those that may still run (re-entry can start one while an earlier one waits). Returns that set."""
+        item = self.table.update_item(
             Key={"pk": f"CONTACT#{contact_id}", "sk": f"JOURNEY#{journey_id}"},
-            UpdateExpression="SET execution = :e, entered_at = :t, entries = if_not_exists(entries, :zero) + :one",
-            ExpressionAttributeValues={":e": execution, ":t": entered_at, ":zero": 0, ":one": 1},
-        )
+            UpdateExpression="SET execution = :e, entered_at = :t, entries = if_not_exists(entries, :zero) + :one "
+                             "ADD running :running",
+            ExpressionAttributeValues={":e": execution, ":t": entered_at, ":zero": 0, ":one": 1, ":running": {execution}},
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+        return may_be_running(from_dynamo(item))
+
+    def forget_executions(self, contact_id: str, journey_id: str, executions: list[str]) -> None:
+        """Drop ended executions from the membership's set of those that may still run."""
+        if executions:
+            self.table.update_item(Key={"pk": f"CONTACT#{contact_id}", "sk": f"JOURNEY#{journey_id}"},
+                                   UpdateExpression="DELETE running :gone", ExpressionAttributeValues={":gone": set(executions)})
 
     # wait: for_event task tokens (pk CONTACT#<id>, sk WAIT#<event>#<execution>) -------
     def put_event_wait(self, *, contact_id: str, event: str, token: str, execution: str, journey: str, step: str,

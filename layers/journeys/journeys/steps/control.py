@@ -4,36 +4,79 @@ their own: run_task reads the fresh contact, checks exit_when and evaluates what
 
 start_journey goes through journeys.entry.enter_contact with the deployment's catalog, exactly as
 the entry webhook does (criteria, re-entry, a deterministic execution name), so a retried Task
-starts the target once. exit_journey stops the contact's running execution of that journey
-(StopExecution; the execution ends ABORTED with error JourneyExited).
+starts the target once. The entry event it passes on carries the chain of recent starts
+(`started_by.chain`): a chain of START_LOOP_LIMIT starts within START_LOOP_WINDOW is a loop that
+passes no real wait, and the next start is refused (the step is `failed`, naming the chain).
+
+exit_journey stops every execution of that journey the contact may still be in (the membership
+record keeps them: re-entry can start one while an earlier one waits); each ends ABORTED with error
+JourneyExited. A journey the deployment does not know is a failed step, as for start_journey.
 """
 
 from __future__ import annotations
 
-from .. import aws, entry
+import datetime as dt
+from contextlib import contextmanager
+from typing import Any
+
+from .. import aws, clock, entry
 from ..catalog import Catalog, UnknownJourney
 from ..durations import parse_duration
+from ..store import may_be_running
 from .runtime import Outcome, StepContext, StepWork
 
 EXITED_ERROR = "JourneyExited"
+START_LOOP_LIMIT = 10
+START_LOOP_WINDOW = dt.timedelta(hours=1)
 
 
 def _sfn():
     return aws.client("stepfunctions")
 
 
+@contextmanager
+def _naming(step_type: str):
+    """A journey the deployment does not know fails the step; the reason names the step type."""
+    try:
+        yield
+    except UnknownJourney as error:
+        raise UnknownJourney(f"{step_type}: {error}") from None
+
+
+# ---------------------------------------------------------------------------- start_journey
+
+
+def recent_starts(event: dict[str, Any], now: dt.datetime) -> list[dict[str, Any]]:
+    """The start_journey hops that led to this entry and happened within START_LOOP_WINDOW."""
+    chain = (event.get("started_by") or {}).get("chain") or []
+    return [hop for hop in chain if _within(hop.get("at"), now)]
+
+
+def _within(at: Any, now: dt.datetime) -> bool:
+    moment = clock.parse_timestamp(at)
+    return moment is not None and now - moment < START_LOOP_WINDOW
+
+
+def loop_reason(hops: list[dict[str, Any]], me: str, target: str) -> str:
+    path = " → ".join([hop["journey"] for hop in hops] + [me, target])
+    hours = int(START_LOOP_WINDOW.total_seconds() // 3600)
+    return f"start_journey loop: {path} ({len(hops)} starts within {hours}h)"
+
+
 def start_journey(ctx: StepContext) -> Outcome:
     target = ctx.settings.journey
     catalog = Catalog.packaged()
-    try:
+    with _naming("start_journey"):
         rules, arn = catalog.entry(target), catalog.state_machine_arn(target)
-    except UnknownJourney as error:
-        raise UnknownJourney(f"start_journey: {error}") from None
-    me = ctx.event
+    me, now = ctx.event, clock.now()
+    hops = recent_starts(me.state.event, now)
+    if len(hops) >= START_LOOP_LIMIT:
+        return Outcome("failed", reason=loop_reason(hops, me.journey.id, target))
+    hop = {"journey": me.journey.id, "step": me.step.id, "at": clock.iso(now)}
     # The entry event of this journey, keyed by this step's pass: a retried Task names the same
     # execution (started once); a loop's next pass is a new entry, subject to re_entry.
     event = {**me.state.event, "idempotency_key": f"start_journey|{me.execution}|{me.step.id}|{me.state.seq}",
-             "started_by": {"journey": me.journey.id, "step": me.step.id}}
+             "started_by": {**hop, "chain": hops + [hop]}}
     result = entry.enter_contact(target, rules, ctx.contact, event, state_machine_arn=arn, sfn=_sfn(),
                                  contacts=ctx.contacts, journeys=ctx.journeys)
     if result.status == "NOT_ENTERED":
@@ -41,23 +84,44 @@ def start_journey(ctx: StepContext) -> Outcome:
     return Outcome("done", reason=None if result.status == "STARTED" else f"{target}: {result.reason}")
 
 
+# ---------------------------------------------------------------------------- exit_journey
+
+
 def exit_journey(ctx: StepContext) -> Outcome:
     me = ctx.event
     target = ctx.settings.journey or me.journey.id
+    if target != me.journey.id:
+        with _naming("exit_journey"):
+            Catalog.packaged().entry(target)
+    executions = may_be_running(ctx.journeys.membership(ctx.contact["id"], target))
     if target == me.journey.id:
-        execution = me.execution
-    else:
-        membership = ctx.journeys.membership(ctx.contact["id"], target)
-        if not membership or not membership.get("execution"):
-            return Outcome("skipped", reason=f"not in journey {target}")
-        execution = membership["execution"]
+        # Ending this journey: its other executions first, this one (still running this step) last.
+        executions = [arn for arn in executions if arn != me.execution] + [me.execution]
+    if not executions:
+        return Outcome("skipped", reason=f"not in journey {target}")
+    stopped, ended = stop_running(executions, cause=f"exit_journey step '{me.step.id}' of journey '{me.journey.id}'")
+    ctx.journeys.forget_executions(ctx.contact["id"], target, stopped + list(ended))
+    if not stopped:
+        return Outcome("skipped", reason=f"journey {target} already finished ({', '.join(sorted(set(ended.values())))})")
+    return Outcome("done", reason=f"stopped {len(stopped)} executions of {target}" if len(stopped) > 1 else None)
+
+
+def stop_running(executions: list[str], cause: str) -> tuple[list[str], dict[str, str]]:
+    """StopExecution for each execution still RUNNING; (stopped, {ended execution: its status})."""
     sfn = _sfn()
-    status = sfn.describe_execution(executionArn=execution)["status"]
-    if status != "RUNNING":
-        return Outcome("skipped", reason=f"journey {target} already finished ({status})")
-    sfn.stop_execution(executionArn=execution, error=EXITED_ERROR,
-                       cause=f"exit_journey step '{me.step.id}' of journey '{me.journey.id}'")
-    return Outcome("done")
+    stopped: list[str] = []
+    ended: dict[str, str] = {}
+    for execution in executions:
+        status = sfn.describe_execution(executionArn=execution)["status"]
+        if status == "RUNNING":
+            sfn.stop_execution(executionArn=execution, error=EXITED_ERROR, cause=cause)
+            stopped.append(execution)
+        else:
+            ended[execution] = status
+    return stopped, ended
+
+
+# ---------------------------------------------------------------------------- wait: for_event
 
 
 def await_event(ctx: StepContext) -> Outcome:
