@@ -13,6 +13,11 @@ from typing import Any
 
 from . import clock, conditions
 from .model import Entry
+from .store import may_be_running
+
+# The membership record keeps the executions that may still run (exit_journey stops them all); past
+# this many, entering asks Step Functions which have ended and forgets those.
+RUNNING_SET_LIMIT = 16
 
 
 @dataclass
@@ -39,13 +44,20 @@ def decide(entry: Entry, contact: dict[str, Any], event: dict[str, Any], members
     return EntryDecision(True)
 
 
-def idempotency_key(event: dict[str, Any]) -> str:
-    """The event's own key when it has one, else a hash of its content: a webhook delivered
-    twice then names the same execution, and Step Functions starts it once."""
+def explicit_key(event: dict[str, Any]) -> str | None:
+    """The sender's own key for an event: `idempotency_key`, else `id`, else `event_id`."""
     for key in ("idempotency_key", "id", "event_id"):
         if isinstance(event.get(key), (str, int)) and str(event[key]):
             return str(event[key])
-    return hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    return None
+
+
+def idempotency_key(event: dict[str, Any], contact: dict[str, Any]) -> str:
+    """The event's own key when it has one, else a hash of the event and the contact as sent: a
+    webhook delivered twice names the same execution (Step Functions starts it once), while a new
+    payload is a new entry, subject to re_entry."""
+    sent = json.dumps({"event": event, "contact": contact}, sort_keys=True, default=str)
+    return explicit_key(event) or hashlib.sha256(sent.encode()).hexdigest()[:24]
 
 
 def execution_name(journey_id: str, contact_id: str, key: str) -> str:
@@ -71,13 +83,15 @@ def enter_contact(journey_id: str, rules: Entry, contact: dict[str, Any], event:
     """Upsert the contact, apply the entry rules, start the execution (once per idempotency key).
 
     The one way into a journey: the webhook, start_journey and the local runner all call it.
+    `contact` is the contact as the sender gave it (it keys an event that has no key of its own).
     """
     stored = contacts.upsert(contact)
     membership = journeys.membership(stored["id"], journey_id)
-    name = execution_name(journey_id, stored["id"], idempotency_key(event))
-    if membership and str(membership.get("execution") or "").endswith(":" + name):
+    name = execution_name(journey_id, stored["id"], idempotency_key(event, contact))
+    earlier = _started_before(membership, name)
+    if earlier:
         # The same event again, after its execution started: the same entry, not a re-entry.
-        return EntryResult("DUPLICATE", execution_arn=membership["execution"], reason="this event already entered the contact")
+        return EntryResult("DUPLICATE", execution_arn=earlier, reason="this event already entered the contact")
     decision = decide(rules, stored, event, membership, event_name)
     if not decision.entered:
         return EntryResult("NOT_ENTERED", reason=decision.reason)
@@ -88,8 +102,23 @@ def enter_contact(journey_id: str, rules: Entry, contact: dict[str, Any], event:
         # Delivered twice: the first delivery started it. Report that execution, start nothing.
         return EntryResult("DUPLICATE", execution_arn=_execution_arn(state_machine_arn, name),
                            reason="this event already entered the contact")
-    journeys.record_entry(stored["id"], journey_id, arn, clock.iso(clock.now()))
+    running = journeys.record_entry(stored["id"], journey_id, arn, clock.iso(clock.now()))
+    if len(running) > RUNNING_SET_LIMIT:
+        journeys.forget_executions(stored["id"], journey_id, [other for other in running if not _running(sfn, other)])
     return EntryResult("STARTED", execution_arn=arn)
+
+
+def _started_before(membership: dict[str, Any] | None, name: str) -> str | None:
+    """The execution named `name` if the contact x journey record knows it (this entry, again)."""
+    known = may_be_running(membership) + [(membership or {}).get("execution")]
+    return next((arn for arn in known if arn and arn.endswith(":" + name)), None)
+
+
+def _running(sfn, execution_arn: str) -> bool:
+    try:
+        return sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
+    except sfn.exceptions.ExecutionDoesNotExist:
+        return False
 
 
 def _execution_arn(state_machine_arn: str, name: str) -> str:
