@@ -37,3 +37,21 @@ def test_given_a_syntax_error_then_check_names_the_key():
     problems = templates.check({"subject": "ok", "text": "Hello {{ contact.first_name | }"})
     assert [key for key, _ in problems] == ["text"]
     assert "invalid template" in problems[0][1]
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("{{ journey.missing.body.name }}", templates.UNDEFINED),  # a lookup that gave nothing
+    ("{{ journey.company.body.nothing }}", templates.UNDEFINED),
+    (" {{ contact.nickname }} ", templates.UNDEFINED),  # blank text around a lone output changes nothing
+    ("Hi {{ journey.missing.body.name }}", "Hi "),  # a mixed template renders undefined as empty
+    ("{{ journey.missing.body.name | default: 'n/a' }}", "n/a"),  # a fallback is a value
+    ("{{ journey.company.body.employees }}", 120),
+])
+def test_given_an_undefined_lone_output_when_a_marker_is_asked_for_then_only_it_yields_the_marker(source, expected):
+    assert templates.render(source, SCOPE, when_undefined=templates.UNDEFINED) == expected
+
+
+def test_given_an_explicit_null_when_a_marker_is_asked_for_then_it_renders_empty():
+    scope = {**SCOPE, "journey": {"company": {"body": {"name": None}}}}
+
+    assert templates.render("{{ journey.company.body.name }}", scope, when_undefined=templates.UNDEFINED) == ""

@@ -1,7 +1,9 @@
 """The one Liquid environment: templates are parsed at compile time and rendered at run time.
 
 Context: contact, event, journey (data keys), now. An undefined variable renders empty. A value
-that is exactly one output (`"{{ journey.x.body.n }}"`) keeps the type of what it yields.
+that is exactly one output (`"{{ journey.x.body.n }}"`) keeps the type of what it yields; when that
+output is undefined a caller may ask for a marker instead of '' (`when_undefined=UNDEFINED`), so that
+update_profile can tell "the lookup gave nothing" from "the lookup gave an empty string".
 """
 
 from __future__ import annotations
@@ -23,6 +25,16 @@ _ENV = Environment()
 
 class TemplateError(ValueError):
     pass
+
+
+class _Undefined:
+    """The marker `render(..., when_undefined=UNDEFINED)` returns for a lone output that is undefined."""
+
+    def __repr__(self) -> str:
+        return "templates.UNDEFINED"
+
+
+UNDEFINED = _Undefined()
 
 
 @lru_cache(maxsize=4096)
@@ -64,15 +76,18 @@ def scope(contact: Mapping, event: Mapping | None = None, journey: Mapping | Non
     return {"contact": dict(contact), "event": dict(event or {}), "journey": dict(journey or {}), "now": clock.iso(clock.now())}
 
 
-def render(source: str, context: Mapping[str, Any]) -> Any:
-    """Render one template; a lone output keeps its type (an undefined one renders empty)."""
+def render(source: str, context: Mapping[str, Any], *, when_undefined: Any = "") -> Any:
+    """Render one template; a lone output keeps its type. An undefined lone output gives `when_undefined`
+    ('' by default, as the contract says); in any other template an undefined variable renders empty."""
     template = parse(source)
     if "{" not in source:
         return source
     nodes = [node for node in template.nodes if not (isinstance(node, str) or _is_blank_text(node))]
     if len(nodes) == 1 and isinstance(nodes[0], OutputNode) and source.strip().startswith("{{") and source.strip().endswith("}}"):
         value = nodes[0].expression.evaluate(RenderContext(template, globals=template.make_globals(context)))
-        if isinstance(value, Undefined) or value is None:
+        if isinstance(value, Undefined):
+            return when_undefined
+        if value is None:
             return ""
         if isinstance(value, (int, float, bool, list, dict)):
             return value

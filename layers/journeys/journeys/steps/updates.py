@@ -8,9 +8,27 @@ from .runtime import Outcome, StepContext
 
 def update_profile(ctx: StepContext) -> Outcome:
     s = ctx.settings
-    values = templates.render_settings({"set": ctx.event.step.settings.get("set") or {}}, ctx.scope)["set"]
+    values, unchanged = _values_to_set(ctx.event.step.settings.get("set") or {}, ctx.scope)
     ctx.contacts.update(ctx.contact["id"], set=values, unset=s.unset, increment=s.increment)
-    return Outcome("done")
+    reason = f"left unchanged (undefined): {', '.join(unchanged)}" if unchanged else None
+    return Outcome("done", reason=reason)
+
+
+def _values_to_set(templates_by_attr: dict, scope: dict) -> tuple[dict, list[str]]:
+    """The rendered `set`, and the attributes it leaves alone. A value that is exactly one output whose
+    expression is undefined (`"{{ journey.company.body.name }}"` after a failed lookup) keeps what is stored:
+    writing '' would wipe contact data. A mixed template ("Hi {{ x }}") still renders undefined as empty."""
+    values, unchanged = {}, []
+    for attr, source in templates_by_attr.items():
+        if isinstance(source, str):
+            value = templates.render(source, scope, when_undefined=templates.UNDEFINED)
+        else:
+            value = templates.render_settings(source, scope, path=f"set.{attr}")
+        if value is templates.UNDEFINED:
+            unchanged.append(attr)
+        else:
+            values[attr] = value
+    return values, unchanged
 
 
 def add_note(ctx: StepContext) -> Outcome:
