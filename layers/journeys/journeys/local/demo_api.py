@@ -16,8 +16,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 DEFAULT_PORT = 8765
 
 
+# The shared contacts' companies, with sizes matching their profiles (ada: company_size 120, bob: 3), so
+# the enrichment example takes the branch a reader expects: Ada's company is big, Bob's is small.
+KNOWN_COMPANIES = {
+    "analytical.example": {"name": "Analytical Engines", "employees": 250},
+    "tiny.example": {"name": "Tiny", "employees": 3},
+}
+
+
 def company(domain: str) -> dict:
-    """Stable made-up company facts for a domain (size from a hash: some big, some small)."""
+    """Made-up company facts for a domain: the known ones above, else stable ones from a hash of the domain."""
+    domain = domain.lower()
+    if domain in KNOWN_COMPANIES:
+        return {"domain": domain, **KNOWN_COMPANIES[domain]}
     name = domain.split(".")[0].replace("-", " ").title()
     employees = int(hashlib.sha256(domain.encode()).hexdigest()[:4], 16) % 500 + 1
     return {"domain": domain, "name": name, "employees": employees}
