@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
+import logging
 import os
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -55,6 +57,27 @@ def local_environment() -> None:
         os.environ.setdefault(key, value)
     for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
         os.environ.pop(key, None)
+
+
+class _CurrentStderr:
+    """A stream that is whatever sys.stderr is when a record is written (pytest and click swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def handler_logs_to_stderr() -> None:
+    """Locally, our handlers' Powertools logs go to stderr: stdout is the CLI's (the trace, `--json`).
+    On AWS nothing calls this and Powertools writes to stdout, which Lambda sends to CloudWatch Logs.
+    Powertools gives a service's stdlib logger one handler (`powertools_handler`), shared by every
+    Logger of that service and created when a handler module is first imported."""
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        handler = getattr(logger, "powertools_handler", None)
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler.stream, _CurrentStderr):
+            handler.setStream(_CurrentStderr())
 
 
 def function_arn(placeholder: str) -> str:
@@ -113,6 +136,7 @@ class Handlers:
         spec = importlib.util.spec_from_file_location(f"journeys_function_{name}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
+        handler_logs_to_stderr()  # importing the handler created its Powertools Logger
         self._loaded[name] = module.lambda_handler
         return module.lambda_handler
 
@@ -171,6 +195,7 @@ class LocalStack:
         from .moto_bridge import MOCK_CONFIG, bridged
 
         clock.install(self.clock)
+        handler_logs_to_stderr()  # a Logger created before this stack (webhook.py, an earlier stack) too
         self._mock = mock_aws(config=MOCK_CONFIG)
         self._mock.start()
         self._bridge = bridged(self.clock, self.handlers, region=REGION)
