@@ -80,6 +80,51 @@ def test_given_a_crm_task_post_that_fails_once_when_retried_then_the_idempotency
     assert first.headers["idempotency-key"] == second.headers["idempotency-key"]
 
 
+def test_given_a_step_reference_when_a_crm_post_is_retried_by_the_step_then_the_key_is_the_same(server):
+    server.route("/crm/tasks", Reply(201, json={"id": "T-3"}))
+    task = {"subject": "s", "contact_email": "a@b.co"}
+
+    # the same step attempted twice (a Lambda or Step Functions retry), then a loop's next pass
+    for ref in ("exec-1|crm-task|3", "exec-1|crm-task|3", "exec-1|crm-task|7"):
+        run_action(crm_action(server), "create_task", task, policy=LOOPBACK_OK, call_ref=ref)
+
+    first, retry, next_pass = (call.headers["idempotency-key"] for call in server.calls("/crm/tasks"))
+    assert first == retry and next_pass != first
+
+
+def test_given_an_http_post_then_it_carries_an_idempotency_key_unless_the_input_sets_one(server):
+    server.route("/api/orders", Reply(201))
+    server.route("/api/orders/list", Reply(200))
+
+    run_action(http_action(server), "request", {"method": "POST", "path": "/orders"}, policy=LOOPBACK_OK, call_ref="r")
+    run_action(http_action(server), "request", {"method": "POST", "path": "/orders"}, policy=LOOPBACK_OK, call_ref="r")
+    run_action(http_action(server), "request", {"method": "POST", "path": "/orders", "headers": {"Idempotency-Key": "own"}},
+               policy=LOOPBACK_OK, call_ref="r")
+    run_action(http_action(server), "request", {"method": "GET", "path": "/orders/list"}, policy=LOOPBACK_OK, call_ref="r")
+
+    keys = [call.headers["idempotency-key"] for call in server.calls("/api/orders")]
+    assert keys[0] == keys[1] and keys[2] == "own"
+    assert "idempotency-key" not in server.calls("/api/orders/list")[0].headers  # only POSTs
+
+
+@pytest.mark.parametrize("path", ["/../admin", "/companies/../../admin", "/x/%2e%2E/admin", "..%2fadmin", "/a\\..\\admin"])
+def test_given_an_http_path_with_a_dot_dot_segment_then_the_call_is_refused(server, path):
+    server.route("/admin", Reply(200))
+    server.route("/api/admin", Reply(200))
+
+    with pytest.raises(ActionError) as caught:
+        run_action(http_action(server), "request", {"path": path}, policy=LOOPBACK_OK)
+
+    assert "'..' segment" in str(caught.value) and path in str(caught.value)
+    assert server.requests == []
+
+
+def test_given_an_http_path_with_dots_inside_a_segment_then_it_is_allowed(server):
+    server.route("/api/files/v1..2/a.b", Reply(200, json={"ok": True}))
+
+    assert run_action(http_action(server), "request", {"path": "/files/v1..2/a.b"}, policy=LOOPBACK_OK)["status"] == 200
+
+
 def test_given_a_crm_action_when_upserting_a_contact_then_it_puts_to_the_escaped_email(server):
     server.route("/crm/contacts/ann%2Fx@example.com", lambda req: Reply(200, json=req.json()))
 

@@ -306,3 +306,75 @@ def test_given_the_default_webhook_policy_when_calling_loopback_then_it_is_refus
     with pytest.raises(OutboundBlocked):
         call_webhook(server.url("/hook"), body={"a": 1})
     assert server.requests == []
+
+
+# ---------------------------------------------------------------------------- the stored result, deadlines, keys
+
+
+def test_given_a_huge_body_when_stored_then_the_result_says_it_was_truncated(server):
+    server.route("/big", Reply(200, body=b"x" * (MAX_BODY_BYTES + 10), headers={"Content-Type": "text/plain"}))
+    server.route("/small", Reply(200, json={"ok": True}))
+
+    cut = request("GET", server.url("/big"), policy=LOOPBACK_OK).to_dict()
+    whole = request("GET", server.url("/small"), policy=LOOPBACK_OK).to_dict()
+
+    assert cut["truncated"] is True and len(cut["body"]) == MAX_BODY_BYTES
+    assert "truncated" not in whole  # only a cut body is marked
+
+
+def test_given_a_hanging_endpoint_and_a_deadline_then_retries_stop_in_time_with_a_clear_reason(server):
+    server.route("/slow", Reply(hang=True))
+    started = time.monotonic()
+
+    with pytest.raises(ActionTimeout) as caught:
+        # without the deadline: 4 attempts x 5 s
+        request("GET", server.url("/slow"), timeout=5, retries=3, total_timeout=0.6, policy=LOOPBACK_OK)
+
+    assert time.monotonic() - started < 3
+    assert "deadline of 0.6s" in str(caught.value) and "1 attempt(s)" in str(caught.value)
+    assert len(server.calls("/slow")) == 1
+
+
+def test_given_a_5xx_and_no_time_left_for_the_retry_then_the_answer_is_returned_as_is(server, sleeps):
+    server.route("/busy", Reply(503, json={"error": "busy"}, headers={"Retry-After": "2"}), Reply(200, json={"ok": True}))
+
+    result = request("GET", server.url("/busy"), retries=3, total_timeout=1, policy=LOOPBACK_OK, sleep=sleeps)
+
+    assert result.status == 503 and result.attempts == 1
+    assert sleeps == []  # the 2 s Retry-After would pass the 1 s deadline: not waited for
+
+
+def test_given_a_webhook_with_a_secret_header_then_it_is_resolved_at_call_time_and_dropped_on_leaving_the_origin(
+        server, other_server):
+    from journeys.actions import EnvSecrets
+
+    server.route("/hook", Reply(307, headers={"Location": other_server.url("/elsewhere")}))
+    other_server.route("/elsewhere", Reply(200, json={"ok": True}))
+    secrets = EnvSecrets({"JOURNEYS_SECRET_HOOK_TOKEN": "Bearer t0k3n"})
+
+    result = call_webhook(server.url("/hook"), "POST", {"Authorization": {"secret": "hook-token"}, "X-Plain": "p"},
+                          {"a": 1}, policy=LOOPBACK_OK, secrets=secrets)
+
+    assert result["status"] == 200
+    assert server.calls("/hook")[0].headers["authorization"] == "Bearer t0k3n"
+    forwarded = other_server.calls("/elsewhere")[0].headers
+    assert "authorization" not in forwarded and forwarded["x-plain"] == "p"
+
+
+def test_given_a_webhook_post_with_a_key_then_every_attempt_carries_it_unless_the_journey_sets_its_own(server, sleeps):
+    server.route("/hook", Reply(500), Reply(200))
+    server.route("/own", Reply(200))
+
+    call_webhook(server.url("/hook"), "POST", {}, {"a": 1}, idempotency_key="k-1", policy=LOOPBACK_OK, sleep=sleeps)
+    call_webhook(server.url("/own"), "POST", {"idempotency-key": "mine"}, {"a": 1}, idempotency_key="k-1",
+                 policy=LOOPBACK_OK)
+
+    assert [c.headers["idempotency-key"] for c in server.calls("/hook")] == ["k-1", "k-1"]
+    assert server.calls("/own")[0].headers["idempotency-key"] == "mine"
+
+
+def test_given_a_step_reference_then_the_idempotency_key_is_stable_per_call_and_new_otherwise():
+    assert net.idempotency_key("ref-1", "crm.create_task") == net.idempotency_key("ref-1", "crm.create_task")
+    assert net.idempotency_key("ref-1", "crm.create_task") != net.idempotency_key("ref-2", "crm.create_task")
+    assert net.idempotency_key("ref-1", "crm.create_task") != net.idempotency_key("ref-1", "crm.create_deal")
+    assert net.idempotency_key(None, "webhook") != net.idempotency_key(None, "webhook")  # a one-off call

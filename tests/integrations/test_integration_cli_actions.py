@@ -76,3 +76,18 @@ def test_given_an_unknown_action_id_then_it_lists_the_defined_ones(actions_file)
     done = journeys("test", "nope", "--actions", str(actions_file))
 
     assert done.returncode == 1 and "no action 'nope' (defined: crm, enrich)" in done.stderr
+
+
+def test_given_an_unreachable_endpoint_when_calling_then_stderr_is_one_clear_line_summing_up_the_attempts(write_actions):
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on once the block ends
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    path = write_actions([{"id": "down", "type": "http", "config": {"base_url": f"http://127.0.0.1:{port}/api"}}])
+
+    done = journeys("call", "down", "request", "--input", '{"path": "/ping"}', "--actions", str(path))
+
+    assert done.returncode == 2 and done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith("error: GET http://127.0.0.1:") and "cannot connect after 4 attempt(s)" in line

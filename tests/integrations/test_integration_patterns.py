@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
+
 from integrations_support import (  # noqa: F401 - fixtures
     START, Reply, actions_file, details, outcomes, quick_http, run_trace, server, write_actions,
 )
@@ -332,3 +334,181 @@ def test_given_an_action_with_a_secret_then_it_is_sent_but_never_stored(write_jo
     assert "s3cr3t-value" not in json.dumps({k: v for k, v in trace.items() if k != "_run"}, default=str)
     assert "s3cr3t-value" not in json.dumps(trace["_run"].step_results, default=str)
     assert "s3cr3t-value" not in json.dumps(trace["_run"].history, default=str)
+
+
+# ---------------------------------------------------------------------------- secrets in webhook headers
+
+SECRET_HOOK = """\
+  - id: hook
+    type: webhook
+    data_key: ack
+    settings:
+      url: "{{ event.url }}"
+      headers: {Authorization: {secret: hook-token}, X-Contact: "{{ contact.id }}"}
+      body: {email: "{{ contact.email }}"}
+"""
+
+
+def test_given_a_webhook_with_a_secret_header_then_the_server_gets_it_but_no_asl_trace_or_state_holds_it(
+        write_journey, server, ada, monkeypatch):
+    from journeys.compiler import compile_journey
+    from journeys.loader import load_journey
+
+    monkeypatch.setenv("JOURNEYS_SECRET_HOOK_TOKEN", "Bearer wh-s3cr3t")
+    server.route("/hook", Reply(200, json={"ok": True}))
+    path = journey(write_journey, SECRET_HOOK)
+
+    trace = run_trace(path, ada, {"url": server.url("/hook")})
+
+    assert outcomes(trace) == {"hook": "done"}
+    call = server.calls("/hook")[0]
+    assert call.headers["authorization"] == "Bearer wh-s3cr3t" and call.headers["x-contact"] == "c-ada"
+    asl = compile_journey(load_journey(path)[0]).to_json()
+    assert "hook-token" in asl  # the reference, resolved by the actions Lambda at call time
+    for kept in (asl, json.dumps({k: v for k, v in trace.items() if k != "_run"}, default=str),
+                 json.dumps(trace["_run"].history, default=str), json.dumps(trace["_run"].step_results, default=str)):
+        assert "wh-s3cr3t" not in kept
+
+
+def test_given_a_webhook_secret_that_is_not_set_then_the_step_fails_naming_it_and_nothing_is_sent(
+        write_journey, server, ada, monkeypatch):
+    monkeypatch.delenv("JOURNEYS_SECRET_HOOK_TOKEN", raising=False)
+    server.route("/hook", Reply(200))
+    path = journey(write_journey, SECRET_HOOK + "  - {id: after, type: add_tag, settings: {tags: [went-on]}}\n")
+
+    trace = run_trace(path, ada, {"url": server.url("/hook")})
+
+    assert outcomes(trace) == {"hook": "failed", "after": "done"}
+    assert "secret 'hook-token' is not set" in details(trace)["hook"] and "JOURNEYS_SECRET_HOOK_TOKEN" in details(trace)["hook"]
+    assert server.requests == []
+
+
+def test_given_a_webhook_header_mapping_that_is_not_a_secret_reference_then_the_journey_does_not_validate(write_journey):
+    from journeys.loader import load_journey
+
+    path = journey(write_journey, """\
+  - id: hook
+    type: webhook
+    settings: {url: "https://example.com/hook", headers: {Authorization: {secret: tok, value: plain}}}
+""")
+
+    with pytest.raises(Exception) as caught:
+        load_journey(path)
+
+    assert "settings.headers" in str(caught.value) and "header 'Authorization'" in str(caught.value)
+
+
+# ---------------------------------------------------------------------------- update_profile after a failed lookup
+
+
+def test_given_a_failed_lookup_then_update_profile_keeps_stored_attributes_and_names_them(write_journey, server, actions_file, ada):
+    server.route("/companies/analytical.example", Reply(hang=True))
+    path = journey(write_journey, ENRICH + """\
+  - id: save
+    type: update_profile
+    settings:
+      set: {company: "{{ journey.company.body.name }}", company_size: "{{ journey.company.body.employees }}",
+            greeting: "Hello {{ journey.company.body.name }}", source: enrichment}
+""")
+
+    trace = run_trace(path, ada, actions_file=actions_file)
+
+    assert outcomes(trace) == {"lookup": "failed", "save": "done"}
+    assert details(trace)["save"] == "left unchanged (undefined): company, company_size"
+    assert trace["contact"]["company"] == "Analytical" and trace["contact"]["company_size"] == 120  # as stored
+    assert trace["contact"]["greeting"] == "Hello " and trace["contact"]["source"] == "enrichment"
+
+
+# ---------------------------------------------------------------------------- paths, truncation, deadlines, keys
+
+
+def test_given_an_action_path_that_climbs_out_of_the_base_path_then_the_step_fails_naming_it(write_journey, server, write_actions, ada):
+    server.route("/admin", Reply(200, json={"secret": "stuff"}))
+    actions = write_actions([{"id": "api", "type": "http", "config": {"base_url": server.url("/crm/v1")}}])
+    path = journey(write_journey, """\
+  - id: call
+    type: action
+    data_key: x
+    settings: {action: api, function: request, input: {path: "/{{ contact.first_name }}/../../../admin"}}
+  - {id: after, type: add_tag, settings: {tags: [went-on]}}
+""")
+
+    trace = run_trace(path, ada, actions_file=actions)
+
+    assert outcomes(trace) == {"call": "failed", "after": "done"}
+    assert "path '/Ada/../../../admin' has a '..' segment" in details(trace)["call"]
+    assert server.requests == []
+
+
+def test_given_a_body_over_one_mib_then_the_stored_result_is_marked_truncated(write_journey, server, ada):
+    server.route("/huge", Reply(200, body="y" * (1024 * 1024 + 100), headers={"Content-Type": "text/plain"}))
+    path = journey(write_journey, """\
+  - id: hook
+    type: webhook
+    data_key: huge
+    settings: {url: "{{ event.url }}", method: GET}
+  - id: cut
+    type: gate
+    settings: {when: {field: journey.huge.truncated, op: equals, value: true}, else: exit}
+  - {id: mark, type: add_tag, settings: {tags: [partial-data]}}
+""")
+
+    trace = run_trace(path, ada, {"url": server.url("/huge")})
+
+    assert outcomes(trace) == {"hook": "done", "cut": "branch:next", "mark": "done"}
+    stored = next(r for r in trace["_run"].step_results if r["step"] == "hook")["data"]["stored"]
+    assert stored["bytes"] > 1024 * 1024  # the cut body plus the marker, kept in DynamoDB
+
+
+def test_given_a_hanging_endpoint_and_a_short_deadline_then_the_step_fails_in_time_and_says_why(write_journey, server, ada, monkeypatch):
+    import time
+
+    monkeypatch.setenv("JOURNEYS_HTTP_TIMEOUT", "5")  # 4 attempts x 5 s without a deadline
+    monkeypatch.setenv("JOURNEYS_HTTP_RETRIES", "3")
+    monkeypatch.setenv("JOURNEYS_ACTION_DEADLINE_SECONDS", "1")
+    server.route("/slow", Reply(hang=True))
+    path = journey(write_journey, HOOK_THEN_SEND)
+    started = time.monotonic()
+
+    trace = run_trace(path, ada, {"url": server.url("/slow")})
+
+    assert time.monotonic() - started < 10
+    assert outcomes(trace) == {"hook": "failed", "after": "done"}
+    assert "no answer within the call's deadline of 1s" in details(trace)["hook"]
+    assert len(server.calls("/slow")) == 1
+
+
+EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:keys:c-ada-1"
+
+
+@pytest.mark.parametrize("step_type, settings, route", [
+    ("webhook", {"url": "{{ event.url }}", "body": {"email": "{{ contact.email }}"}}, "/hook"),
+    ("crm_action", {"action": "crm", "function": "create_task",
+                    "input": {"subject": "Call", "contact_email": "{{ contact.email }}"}}, "/crm/tasks"),
+])
+def test_given_a_post_step_retried_after_a_failure_then_both_attempts_carry_the_same_idempotency_key(
+        server, actions_file, ada, monkeypatch, step_type, settings, route):
+    from journeys.local.runner import LocalStack
+    from journeys.steps.integrations import IntegrationFailed
+
+    monkeypatch.setenv("JOURNEYS_HTTP_RETRIES", "0")  # one attempt per invocation: the retry is the Task's
+    server.route(route, Reply(hang=True), Reply(201, json={"id": "T-1"}), Reply(201, json={"id": "T-2"}))
+
+    def invoke(stack, seq):
+        payload = {"journey": {"id": "keys", "timezone": None},
+                   "step": {"id": "post", "type": step_type, "settings": settings, "data_key": "post"},
+                   "execution": EXECUTION,
+                   "state": {"contact": ada, "event": {"url": server.url(route)}, "data": {}, "seq": seq}}
+        return stack.handlers("actions", payload)
+
+    with LocalStack(START) as stack:
+        stack.contacts.upsert(ada)
+        stack.load_actions(actions_file)
+        with pytest.raises(IntegrationFailed):
+            invoke(stack, seq=4)  # times out: Step Functions retries the Task with the same payload
+        retried = invoke(stack, seq=4)
+        next_pass = invoke(stack, seq=9)  # a loop's next pass through the step
+
+    first, retry, later = (call.headers["idempotency-key"] for call in server.calls(route))
+    assert retried["last"]["outcome"] == "done" and next_pass["last"]["outcome"] == "done"
+    assert first == retry and later != first

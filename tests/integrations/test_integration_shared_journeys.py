@@ -4,11 +4,12 @@ that stands in for the enrichment API, the CRM and the CRM's webhook (actions.ya
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 from integrations_support import (  # noqa: F401 - fixtures
-    SHARED, START, Reply, actions_file, details, outcomes, quick_http, run_trace, server,
+    SHARED, SHARED_ACTIONS, SHARED_BASE, START, Reply, actions_file, details, outcomes, quick_http, run_trace, server,
 )
 
 ENRICHMENT = SHARED / "enrichment.journey.yaml"
@@ -103,9 +104,43 @@ def test_given_the_cli_when_enrichment_runs_with_actions_then_the_json_trace_has
 
     done = subprocess.run([sys.executable, "-m", "journeys.cli", "run", str(ENRICHMENT), "--contact", str(SHARED / "contacts" / "ada.json"),
                            "--event", str(event), "--actions", str(actions_file), "--start", "2026-01-05T08:00:00Z", "--json"],
-                          capture_output=True, text=True, timeout=120, env={**__import__("os").environ})
+                          capture_output=True, text=True, timeout=120, env={**os.environ})
 
     assert done.returncode == 0, done.stderr
     trace = json.loads(done.stdout)
     assert sorted(trace["journey_data"]) == ["company", "crm_ack"]
     assert trace["messages"][0]["subject"] == "Built for Analytical Engines"
+
+
+def test_given_the_enrichment_api_is_down_when_ada_runs_enrichment_then_her_stored_company_is_kept(tmp_path, ada):
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on once the block ends
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    actions = tmp_path / "actions.yaml"
+    actions.write_text(SHARED_ACTIONS.read_text().replace(SHARED_BASE, closed))
+
+    trace = run_trace(ENRICHMENT, ada, {"crm_hook": f"{closed}/crm-hook"}, actions_file=actions)
+
+    assert trace["status"] == "SUCCEEDED"
+    assert outcomes(trace) == {"lookup": "failed", "save": "done", "big": "branch:else", "small": "done", "end": "done"}
+    assert "cannot connect" in details(trace)["lookup"]
+    assert details(trace)["save"] == "left unchanged (undefined): company, company_size"
+    assert trace["contact"]["company"] == "Analytical" and trace["contact"]["company_size"] == 120  # nothing lost
+
+
+def test_given_powertools_logs_at_info_when_the_cli_prints_json_then_stdout_is_only_the_trace(server, actions_file, tmp_path):
+    enrichment_api(server)
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"crm_hook": server.url("/crm-hook")}))
+
+    done = subprocess.run([sys.executable, "-m", "journeys.cli", "run", str(ENRICHMENT), "--contact", str(SHARED / "contacts" / "ada.json"),
+                           "--event", str(event), "--actions", str(actions_file), "--start", "2026-01-05T08:00:00Z", "--json"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "POWERTOOLS_LOG_LEVEL": "INFO"})
+
+    assert done.returncode == 0, done.stderr
+    trace = json.loads(done.stdout)
+    assert outcomes(trace)["big"] == "branch:next"
+    logged = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    assert any(record.get("message") == "step finished" for record in logged)  # the handlers' logs, on stderr

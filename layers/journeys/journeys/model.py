@@ -162,8 +162,20 @@ class ExitJourney(Strict):
 class Webhook(Strict):
     url: str = Field(min_length=1)
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, Any] = Field(
+        default_factory=dict, description="value: a template, or {secret: NAME} resolved when the call is made")
     body: Any = None
+
+    @field_validator("headers")
+    @classmethod
+    def _template_or_secret_ref(cls, headers: dict) -> dict:
+        # {secret: NAME} has the shape of actions.secrets.SecretRef, checked here without importing
+        # journeys.actions (httpx) into every compile: the secret's value is never in the file or the ASL.
+        for name, value in headers.items():
+            ref = isinstance(value, dict) and set(value) == {"secret"} and isinstance(value["secret"], str)
+            if not (isinstance(value, str) or (ref and value["secret"].strip())):
+                raise ValueError(f"header '{name}': expected a string (template) or {{secret: NAME}}")
+        return headers
 
 
 class ActionCall(Strict):

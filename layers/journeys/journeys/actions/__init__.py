@@ -20,7 +20,7 @@ from .errors import (
     ActionConfigError, ActionError, ActionInputError, ActionTimeout, OutboundBlocked, SecretNotFound, UnknownModule,
     describe_validation_error,
 )
-from .net import HttpResult, OutboundPolicy, call_webhook
+from .net import HttpResult, OutboundPolicy, call_webhook, idempotency_key
 from .registry import Context, get_module, modules
 from .secrets import AwsSecrets, EnvSecrets, SecretRef, SecretResolver
 
@@ -28,7 +28,7 @@ __all__ = [
     "ActionSpec", "ActionsFileError", "load_actions_file", "parse_actions", "run_action", "test_action",
     "module_catalog", "get_module", "call_webhook", "OutboundPolicy", "SecretResolver", "EnvSecrets",
     "AwsSecrets", "SecretRef", "ActionError", "OutboundBlocked", "ActionTimeout", "ActionConfigError",
-    "ActionInputError", "UnknownModule", "SecretNotFound", "HttpResult",
+    "ActionInputError", "UnknownModule", "SecretNotFound", "HttpResult", "idempotency_key",
 ]
 
 # Register every module file (http.py, crm.py, ... and any new one) by importing the whole package.
@@ -125,15 +125,21 @@ def run_action(
     secrets: SecretResolver | None = None,
     timeout: float = 10.0,
     retries: int = 3,
+    total_timeout: float | None = None,
+    call_ref: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict:
     """Call `function` of the action's module with `input`; returns {status, headers, body}. A non-2xx status is
-    returned, not raised: the journey decides. Raises ActionError (and subclasses) for everything else."""
+    returned, not raised: the journey decides. Raises ActionError (and subclasses) for everything else.
+    `call_ref` is the calling step's stable reference (execution x step x seq): with the action and function
+    it makes the Idempotency-Key of POSTs, so a retried step cannot act twice. `total_timeout` bounds the
+    whole call, retries included."""
     module = get_module(spec.type)
     config = module.parse_config(spec.id, spec.config)
     fn = module.get_function(spec.id, function)
     parsed = module.parse_input(spec.id, fn, input)
-    ctx = _context(spec, policy, secrets, timeout=timeout, retries=retries, sleep=sleep)
+    ctx = _context(spec, policy, secrets, timeout=timeout, retries=retries, total_timeout=total_timeout, sleep=sleep,
+                   idempotency_key=idempotency_key(call_ref, f"{spec.id}.{function}"))
     result = fn.handler(ctx, config, parsed)
     return result.to_dict() if isinstance(result, HttpResult) else result
 

@@ -3,7 +3,6 @@ body; an api_key, if configured, goes in `Authorization: Bearer`."""
 
 from __future__ import annotations
 
-import uuid
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -54,8 +53,8 @@ crm = register(Module("crm", CrmConfig, "A generic REST CRM: tasks, contacts and
 def _send(ctx: Context, config: CrmConfig, method: str, path: str, body: BaseModel) -> HttpResult:
     headers = {"Accept": "application/json"}
     if method == "POST":
-        # Retries of a POST must not create two tasks: one key per call, the same on every retry.
-        headers["Idempotency-Key"] = str(uuid.uuid4())
+        # Retries of a POST must not create two tasks: one key per step call, the same on every retry.
+        headers["Idempotency-Key"] = ctx.idempotency_key
     if config.api_key is not None:
         headers["Authorization"] = f"Bearer {ctx.reveal(config.api_key)}"
     return ctx.request(method, join_url(config.base_url, path), headers=headers,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from typing import Any, Literal
+from urllib.parse import unquote
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .errors import ActionError
 from .net import HttpResult
 from .registry import Context, Module, register
-from .secrets import SecretRef
+from .secrets import SecretRef, reveal_headers
 
 
 def base_url_field(value: str) -> str:
@@ -26,14 +27,24 @@ def base_url_field(value: str) -> str:
 
 
 def join_url(base_url: str, path: str) -> str:
-    """base + path, refusing a path that would leave the base URL's origin (input may come from contact data)."""
+    """base + path, refusing a path that would leave the base URL's origin or, with a `..` segment, climb out
+    of its base path (input may come from contact data; URL normalisation would resolve `/v1/../admin`)."""
     if not path:
         return base_url
+    if _climbs(path):
+        raise ActionError(f"path '{path}' has a '..' segment: a path may not climb out of the action's base path")
     joined = base_url.rstrip("/") + "/" + path.lstrip("/")
     base, result = httpx.URL(base_url), httpx.URL(joined)
     if (result.scheme, result.host, result.port) != (base.scheme, base.host, base.port):
         raise ActionError(f"path '{path}' leaves the action's base URL")
     return joined
+
+
+def _climbs(path: str) -> bool:
+    """Has the path a `..` segment? Percent-encoded dots and slashes and backslashes count too: servers and
+    proxies decode or normalise them before resolving the path."""
+    decoded = unquote(path.split("?", 1)[0]).replace("\\", "/")
+    return ".." in (segment.strip() for segment in decoded.split("/"))
 
 
 class Auth(BaseModel):
@@ -82,11 +93,7 @@ http = register(Module("http", HttpConfig, "Call any HTTP API under a base URL")
 
 def _headers(ctx: Context, config: HttpConfig, extra: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     """Headers to send, and the names that carry secrets (dropped if a redirect leaves the origin)."""
-    headers, sensitive = {}, []
-    for name, value in config.headers.items():
-        headers[name] = ctx.reveal(value)
-        if isinstance(value, SecretRef):
-            sensitive.append(name)
+    headers, sensitive = reveal_headers(config.headers, ctx.secrets)
     headers.update(extra)
     if config.auth:
         secret = ctx.reveal(SecretRef(secret=config.auth.secret))
@@ -106,6 +113,8 @@ def _headers(ctx: Context, config: HttpConfig, extra: dict[str, str]) -> tuple[d
 def request(ctx: Context, config: HttpConfig, input: RequestInput) -> HttpResult:
     """Send one request to base_url + path."""
     headers, sensitive = _headers(ctx, config, input.headers)
+    if input.method == "POST" and not any(name.lower() == "idempotency-key" for name in headers):
+        headers["Idempotency-Key"] = ctx.idempotency_key  # a retried POST must not act twice
     body: dict[str, Any] = {}
     if isinstance(input.body, str):
         body["content"] = input.body

@@ -8,6 +8,7 @@ connection is then pinned to the checked addresses so a second DNS answer cannot
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import ipaddress
 import json as jsonlib
 import logging
@@ -16,6 +17,7 @@ import random
 import socket
 import ssl
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping
@@ -23,13 +25,18 @@ from typing import Any, Callable, Iterable, Mapping
 import httpx
 
 from .errors import ActionError, ActionTimeout, OutboundBlocked
+from .secrets import SecretResolver, reveal_headers
 
 __all__ = [
-    "ActionError", "ActionTimeout", "OutboundBlocked", "OutboundPolicy", "HttpResult",
-    "request", "call_webhook", "check_destination",
+    "ActionError", "ActionTimeout", "OutboundBlocked", "OutboundPolicy", "HttpResult", "Deadline",
+    "request", "call_webhook", "check_destination", "idempotency_key",
 ]
 
 log = logging.getLogger("journeys.actions")
+# A library's logger: records still reach the handlers of the application (Powertools' on AWS), but with
+# none configured (the `journeys actions` CLI) Python's last-resort handler must not print retry warnings
+# on stderr next to the one error line.
+log.addHandler(logging.NullHandler())
 
 MAX_REDIRECTS = 5
 MAX_BODY_BYTES = 1024 * 1024  # kept in memory and, on AWS, in Step Functions state (256 KiB limit there anyway)
@@ -93,7 +100,44 @@ class HttpResult:
     attempts: int = 1
 
     def to_dict(self) -> dict:
-        return {"status": self.status, "headers": self.headers, "body": self.body}
+        """What a step stores: a body cut at MAX_BODY_BYTES says so, or a later step would trust half an answer."""
+        result = {"status": self.status, "headers": self.headers, "body": self.body}
+        if self.truncated:
+            result["truncated"] = True
+        return result
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The time limit of a whole call (all attempts, back-offs and redirect hops), so that a step gives up,
+    and says so, before the Lambda running it is killed. `seconds` None: no limit beyond each attempt's."""
+
+    seconds: float | None = None
+    at: float | None = None  # time.monotonic() value
+
+    @classmethod
+    def after(cls, seconds: float | None) -> "Deadline":
+        return cls(seconds, None if seconds is None else time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        return float("inf") if self.at is None else self.at - time.monotonic()
+
+    def cap(self, timeout: float) -> float:
+        """An attempt's timeout: never beyond the deadline (httpx needs a positive number)."""
+        return max(0.01, min(timeout, self.remaining()))
+
+    def allows(self, wait: float) -> bool:
+        """Is there time to wait `wait` seconds and then still make an attempt?"""
+        return self.remaining() > wait + 0.01
+
+
+def idempotency_key(ref: str | None, name: str) -> str:
+    """The `Idempotency-Key` header of a POST. From the calling step's stable reference (execution x step x seq)
+    and what is called, it is the same on every retry (ours, a Lambda's, Step Functions') and new on a loop's
+    next pass; without a reference (a one-off CLI call) it is fresh."""
+    if ref is None:
+        return str(uuid.uuid4())
+    return "journeys-" + hashlib.sha256(f"{ref}|{name}".encode()).hexdigest()[:32]
 
 
 def _blocked_reason(ip) -> str | None:
@@ -240,7 +284,7 @@ def _send_once(client, method, url, headers, content, timeout, address):
     host_header = url.netloc.decode("ascii")
     extensions = {"sni_hostname": url.host} if url.scheme == "https" and pinned is not url else {}
     request = client.build_request(method, pinned, headers={**headers, "Host": host_header}, content=content,
-                                   extensions=extensions)
+                                   extensions=extensions, timeout=httpx.Timeout(timeout))
     response = client.send(request, stream=True)
     try:
         raw, truncated = _read_capped(response, time.monotonic() + timeout)
@@ -263,11 +307,14 @@ def request(
     sleep: Callable[[float], None] = time.sleep,
     sensitive_headers: Iterable[str] = (),
     verify: ssl.SSLContext | bool = True,
+    total_timeout: float | None = None,
 ) -> HttpResult:
     """Send a request under `policy`. `retries` is the number of extra attempts after the first, made on
     429, 5xx, connection failures and timeouts. Redirects are followed here (at most 5), each hop checked.
     `sensitive_headers` are dropped, with Authorization and Cookie, when a redirect leaves the origin.
-    `verify` is httpx's: an SSLContext trusting a private CA, for instance."""
+    `verify` is httpx's: an SSLContext trusting a private CA, for instance. `timeout` is per attempt;
+    `total_timeout` bounds the whole call: no attempt starts or lasts beyond it."""
+    deadline = Deadline.after(total_timeout)
     method = method.upper()
     current = httpx.URL(url)
     if params:
@@ -291,7 +338,7 @@ def request(
         with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False,
                           verify=verify) as client:
             response, raw, truncated, attempts = _with_retries(
-                client, method, current, sent_headers, body, timeout, retries, addresses, sleep)
+                client, method, current, sent_headers, body, timeout, retries, addresses, sleep, deadline)
             location = response.headers.get("location")
             if response.status_code not in REDIRECT_STATUSES or not location:
                 return HttpResult(
@@ -320,23 +367,26 @@ def _safe(url: httpx.URL) -> str:
     return str(url.copy_with(query=None, fragment=None, username=None, password=None))
 
 
-def _with_retries(client, method, url, headers, body, timeout, retries, addresses, sleep):
+def _with_retries(client, method, url, headers, body, timeout, retries, addresses, sleep, deadline):
     where = f"{method} {_safe(url)}"
     for attempt in range(retries + 1):
         last = attempt == retries
+        if deadline.remaining() <= 0:
+            raise _out_of_time(where, deadline, attempt)
         try:
-            response, raw, truncated = _send_any(client, method, url, headers, body, timeout, addresses)
-        except httpx.TimeoutException as exc:
-            log.warning("%s: %s (attempt %d of %d)", where, type(exc).__name__, attempt + 1, retries + 1)
-            if last:
+            response, raw, truncated = _send_any(client, method, url, headers, body, deadline.cap(timeout), addresses)
+        except (httpx.TimeoutException, httpx.ConnectError) as exc:
+            timed_out = isinstance(exc, httpx.TimeoutException)
+            log.warning("%s: %s (attempt %d of %d)", where, type(exc).__name__ if timed_out else "connect error",
+                        attempt + 1, retries + 1)
+            wait = _backoff(attempt)
+            if deadline.remaining() <= 0.01 or (not last and not deadline.allows(wait)):
+                raise _out_of_time(where, deadline, attempt + 1) from None
+            if last and timed_out:
                 raise ActionTimeout(f"{where} timed out after {retries + 1} attempt(s) of {timeout:g}s") from None
-            sleep(_backoff(attempt))
-            continue
-        except httpx.ConnectError as exc:
-            log.warning("%s: connect error (attempt %d of %d)", where, attempt + 1, retries + 1)
             if last:
                 raise ActionError(f"{where}: cannot connect after {retries + 1} attempt(s): {exc}") from None
-            sleep(_backoff(attempt))
+            sleep(wait)
             continue
         except httpx.HTTPError as exc:
             # other httpx errors may quote request data (headers): only the class name is shown
@@ -345,32 +395,50 @@ def _with_retries(client, method, url, headers, body, timeout, retries, addresse
         log.info("%s -> %d (attempt %d)", where, status, attempt + 1)
         if (status == 429 or status >= 500) and not last:
             wait = _retry_after(response.headers.get("retry-after"))
-            if wait is not None and wait > RETRY_AFTER_MAX:
-                return response, raw, truncated, attempt + 1
-            sleep(wait if wait is not None else _backoff(attempt))
+            wait = _backoff(attempt) if wait is None else wait
+            if wait > RETRY_AFTER_MAX or not deadline.allows(wait):
+                return response, raw, truncated, attempt + 1  # an answer, returned as is: no time to ask again
+            sleep(wait)
             continue
         return response, raw, truncated, attempt + 1
     raise AssertionError("unreachable")
 
 
+def _out_of_time(where: str, deadline: Deadline, attempts: int) -> ActionTimeout:
+    return ActionTimeout(f"{where}: no answer within the call's deadline of {deadline.seconds:g}s "
+                         f"({attempts} attempt(s); retries stopped so the step ends before its Lambda times out)")
+
+
 def call_webhook(
     url: str,
     method: str = "POST",
-    headers: Mapping[str, str] | None = None,
+    headers: Mapping[str, Any] | None = None,
     body: Any = None,
     *,
     policy: OutboundPolicy | None = None,
+    secrets: SecretResolver | None = None,
+    idempotency_key: str | None = None,
     timeout: float = 10.0,
     retries: int = 3,
+    total_timeout: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict:
-    """The `webhook` step: a dict/list body is sent as JSON, a string as is. Returns {status, headers, body}."""
+    """The `webhook` step: a dict/list body is sent as JSON, a string as is. Returns {status, headers, body}.
+    A header value may be a `{"secret": NAME}` reference, resolved here, at call time, by `secrets`; a POST
+    carries `idempotency_key` as its Idempotency-Key unless the journey sets that header itself."""
     policy = policy or OutboundPolicy()
+    sent, sensitive = reveal_headers(headers or {}, secrets)
+    if method.upper() == "POST" and idempotency_key and not _has_header(sent, "Idempotency-Key"):
+        sent["Idempotency-Key"] = idempotency_key
     kwargs: dict[str, Any] = {}
     if isinstance(body, (str, bytes)):
         kwargs["content"] = body
     elif body is not None:
         kwargs["json"] = body
-    result = request(method, url, headers=headers, timeout=timeout, retries=retries, policy=policy,
-                     sleep=sleep, **kwargs)
+    result = request(method, url, headers=sent, timeout=timeout, retries=retries, policy=policy, sleep=sleep,
+                     sensitive_headers=sensitive, total_timeout=total_timeout, **kwargs)
     return result.to_dict()
+
+
+def _has_header(headers: Mapping[str, str], name: str) -> bool:
+    return any(key.lower() == name.lower() for key in headers)

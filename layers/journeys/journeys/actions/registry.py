@@ -17,7 +17,7 @@ from typing import Any, Callable
 from pydantic import BaseModel, ValidationError
 
 from .errors import ActionConfigError, ActionError, ActionInputError, UnknownModule, describe_validation_error
-from .net import HttpResult, OutboundPolicy, request
+from .net import HttpResult, OutboundPolicy, idempotency_key, request
 from .secrets import SecretResolver, reveal
 
 __all__ = ["Context", "Function", "Module", "register", "get_module", "modules"]
@@ -33,6 +33,9 @@ class Context:
     timeout: float = 10.0
     retries: int = 3
     sleep: Callable[[float], None] = time.sleep
+    total_timeout: float | None = None  # the whole call's deadline (every attempt and back-off)
+    # Idempotency-Key for a POST: the same for every attempt of this call (see net.idempotency_key)
+    idempotency_key: str = field(default_factory=lambda: idempotency_key(None, ""))
 
     def reveal(self, value: Any) -> str:
         return reveal(value, self.secrets)
@@ -40,6 +43,7 @@ class Context:
     def request(self, method: str, url: str, **kwargs) -> HttpResult:
         kwargs.setdefault("timeout", self.timeout)
         kwargs.setdefault("retries", self.retries)
+        kwargs.setdefault("total_timeout", self.total_timeout)
         return request(method, url, policy=self.policy, sleep=self.sleep, **kwargs)
 
 

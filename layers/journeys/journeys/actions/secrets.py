@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from .errors import SecretNotFound
 
-__all__ = ["SecretRef", "SecretResolver", "EnvSecrets", "AwsSecrets", "reveal", "is_secret_ref", "SecretNotFound"]
+__all__ = ["SecretRef", "SecretResolver", "EnvSecrets", "AwsSecrets", "reveal", "reveal_headers", "is_secret_ref",
+           "SecretNotFound"]
 
 
 class SecretRef(BaseModel):
@@ -42,6 +43,19 @@ def reveal(value: Any, secrets: SecretResolver) -> str:
     if isinstance(value, SecretStr):
         return value.get_secret_value()
     return "" if value is None else str(value)
+
+
+def reveal_headers(headers: Mapping[str, Any], secrets: "SecretResolver | None") -> tuple[dict[str, str], list[str]]:
+    """Headers to put on the wire, and the names of those that came from a secret (a redirect that leaves
+    the origin drops them). Local runs read secrets from the environment when no resolver is given."""
+    resolver = secrets or EnvSecrets()
+    plain: dict[str, str] = {}
+    sensitive: list[str] = []
+    for name, value in headers.items():
+        if is_secret_ref(value):
+            sensitive.append(str(name))
+        plain[str(name)] = reveal(value, resolver)
+    return plain, sensitive
 
 
 class EnvSecrets:

@@ -10,16 +10,22 @@ Outcomes:
 - any HTTP response, 2xx or not, is `done` (Lunogram-like): the status is stored and a gate can
   branch on `journey.<data_key>.status`; a non-2xx status is named in the step's reason.
   A 429/5xx is retried first (3 retries), so a stored 5xx is the answer after the retries.
-- no response at all (timeout, connection refused, DNS) after the retries, a refused destination
-  (OutboundBlocked), an unknown Action, invalid input or a missing secret: the step is `failed` —
+- no response at all (timeout, connection refused, DNS) after the retries or within the call's
+  deadline (JOURNEYS_ACTION_DEADLINE_SECONDS, 45 s: retries stop before the Lambda's 60 s timeout),
+  a refused destination (OutboundBlocked), a `..` segment in an http path, an unknown Action,
+  invalid input or a missing secret: the step is `failed` —
   the result is recorded and IntegrationFailed is raised; the compiled Catch records `failure`
   and the journey goes on with the next step (the data key stays absent: templates render it empty).
 
+A POST (webhook, http `request`, crm create_*) carries an Idempotency-Key derived from the step's
+stable reference (execution x step x seq) and what is called: the same on every retry, new on a loop's
+next pass, so the receiver can drop a repeated call.
+
 Actions (configured module instances) are read from JourneyTable (pk ACTION#<id>) in every world:
-`journeys run --actions FILE` loads the file there. Their secrets are `{"secret": NAME}` references
-resolved at call time: Secrets Manager / SSM through Powertools Parameters on AWS, JOURNEYS_SECRET_*
-variables locally (JOURNEYS_SECRETS=env, set by the local runner). No secret value is ever in the
-journey, the ASL, the state, a step result or a log line.
+`journeys run --actions FILE` loads the file there. Their secrets, and webhook header values, may be
+`{"secret": NAME}` references resolved at call time, in this Lambda: Secrets Manager / SSM through
+Powertools Parameters on AWS, JOURNEYS_SECRET_* variables locally (JOURNEYS_SECRETS=env, set by the
+local runner). No secret value is ever in the journey, the ASL, the state, a step result or a log line.
 """
 
 from __future__ import annotations
@@ -31,14 +37,18 @@ from boto3.dynamodb.conditions import Attr
 
 from .. import templates
 from ..actions import (
-    ActionError, ActionSpec, AwsSecrets, EnvSecrets, OutboundPolicy, SecretResolver, call_webhook, parse_actions,
-    run_action,
+    ActionError, ActionSpec, AwsSecrets, EnvSecrets, OutboundPolicy, SecretResolver, call_webhook, idempotency_key,
+    parse_actions, run_action,
 )
+from ..actions.secrets import is_secret_ref
 from ..store import from_dynamo, to_dynamo
 from .runtime import Outcome, StepContext, keep_data
 
-DEFAULT_TIMEOUT_SECONDS = 10.0  # per attempt; the actions Lambda's timeout allows all attempts
+DEFAULT_TIMEOUT_SECONDS = 10.0  # per attempt
 DEFAULT_RETRIES = 3
+# The whole call, retries included: well inside the actions Lambda's 60 s timeout (template.yaml), so a
+# slow endpoint ends the step `failed` with a reason instead of the Lambda being killed mid-call.
+DEFAULT_DEADLINE_SECONDS = 45.0
 
 
 class IntegrationFailed(Exception):
@@ -89,16 +99,30 @@ def _retries() -> int:
     return int(os.environ.get("JOURNEYS_HTTP_RETRIES", DEFAULT_RETRIES))
 
 
+def _deadline() -> float:
+    return float(os.environ.get("JOURNEYS_ACTION_DEADLINE_SECONDS", DEFAULT_DEADLINE_SECONDS))
+
+
 # ---------------------------------------------------------------------------- the steps
 
 
 def webhook(ctx: StepContext) -> Outcome:
-    rendered = templates.render_settings(ctx.event.step.settings, ctx.scope)
+    raw = ctx.event.step.settings
+    rendered = templates.render_settings({k: v for k, v in raw.items() if k != "headers"}, ctx.scope)
     url = str(rendered.get("url") or "").strip()
-    headers = {str(k): str(v) for k, v in (rendered.get("headers") or {}).items()}
+    headers = _webhook_headers(raw.get("headers") or {}, ctx)
     method = ctx.settings.method
     return _call(ctx, f"{method} webhook", lambda: _require_url(url) or call_webhook(
-        url, method, headers, rendered.get("body"), policy=policy(), timeout=_timeout(), retries=_retries()))
+        url, method, headers, rendered.get("body"), policy=policy(), secrets=secrets(),
+        idempotency_key=idempotency_key(ctx.ref, "webhook"), timeout=_timeout(), retries=_retries(),
+        total_timeout=_deadline()))
+
+
+def _webhook_headers(headers: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
+    """Header templates rendered; `{"secret": NAME}` references passed on as they are, to be resolved by
+    call_webhook at call time. A secret's name is never a template: contact data must not pick the secret."""
+    return {str(name): value if is_secret_ref(value) else str(templates.render(value, ctx.scope))
+            for name, value in headers.items()}
 
 
 def action(ctx: StepContext) -> Outcome:
@@ -107,8 +131,8 @@ def action(ctx: StepContext) -> Outcome:
 
     def call() -> dict[str, Any]:
         spec = ActionStore(ctx.journeys.table).get(s.action)
-        return run_action(spec, s.function, rendered, policy=policy(), secrets=secrets(),
-                          timeout=_timeout(), retries=_retries())
+        return run_action(spec, s.function, rendered, policy=policy(), secrets=secrets(), timeout=_timeout(),
+                          retries=_retries(), total_timeout=_deadline(), call_ref=ctx.ref)
 
     return _call(ctx, f"action '{s.action}' {s.function}", call)
 
