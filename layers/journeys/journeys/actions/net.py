@@ -126,6 +126,11 @@ class Deadline:
         """An attempt's timeout: never beyond the deadline (httpx needs a positive number)."""
         return max(0.01, min(timeout, self.remaining()))
 
+    def sooner_of(self, seconds: float) -> float:
+        """The time.monotonic() value `seconds` from now, or the deadline if that comes first."""
+        until = time.monotonic() + seconds
+        return until if self.at is None else min(until, self.at)
+
     def allows(self, wait: float) -> bool:
         """Is there time to wait `wait` seconds and then still make an attempt?"""
         return self.remaining() > wait + 0.01
@@ -268,17 +273,17 @@ def _origin(url: httpx.URL) -> tuple:
     return (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
 
 
-def _send_any(client, method, url, headers, content, timeout, addresses):
+def _send_any(client, method, url, headers, content, timeout, addresses, deadline):
     """Like a normal connect, try each checked address in turn when one refuses (e.g. IPv6 without a route)."""
     for index, address in enumerate(addresses):
         try:
-            return _send_once(client, method, url, headers, content, timeout, address)
+            return _send_once(client, method, url, headers, content, timeout, address, deadline)
         except httpx.ConnectError:
             if index == len(addresses) - 1:
                 raise
 
 
-def _send_once(client, method, url, headers, content, timeout, address):
+def _send_once(client, method, url, headers, content, timeout, address, deadline):
     """One attempt, connected to the checked address with Host and TLS SNI kept on the real name."""
     pinned = url.copy_with(host=address) if address != url.host else url
     host_header = url.netloc.decode("ascii")
@@ -287,7 +292,7 @@ def _send_once(client, method, url, headers, content, timeout, address):
                                    extensions=extensions, timeout=httpx.Timeout(timeout))
     response = client.send(request, stream=True)
     try:
-        raw, truncated = _read_capped(response, time.monotonic() + timeout)
+        raw, truncated = _read_capped(response, deadline.sooner_of(timeout))
     finally:
         response.close()
     return response, raw, truncated
@@ -374,18 +379,16 @@ def _with_retries(client, method, url, headers, body, timeout, retries, addresse
         if deadline.remaining() <= 0:
             raise _out_of_time(where, deadline, attempt)
         try:
-            response, raw, truncated = _send_any(client, method, url, headers, body, deadline.cap(timeout), addresses)
+            response, raw, truncated = _send_any(client, method, url, headers, body, deadline.cap(timeout), addresses,
+                                                 deadline)
         except (httpx.TimeoutException, httpx.ConnectError) as exc:
-            timed_out = isinstance(exc, httpx.TimeoutException)
-            log.warning("%s: %s (attempt %d of %d)", where, type(exc).__name__ if timed_out else "connect error",
-                        attempt + 1, retries + 1)
+            what = "connect error" if isinstance(exc, httpx.ConnectError) else type(exc).__name__
+            log.warning("%s: %s (attempt %d of %d)", where, what, attempt + 1, retries + 1)
             wait = _backoff(attempt)
             if deadline.remaining() <= 0.01 or (not last and not deadline.allows(wait)):
                 raise _out_of_time(where, deadline, attempt + 1) from None
-            if last and timed_out:
-                raise ActionTimeout(f"{where} timed out after {retries + 1} attempt(s) of {timeout:g}s") from None
             if last:
-                raise ActionError(f"{where}: cannot connect after {retries + 1} attempt(s): {exc}") from None
+                raise _no_answer(where, exc, retries + 1, timeout) from None
             sleep(wait)
             continue
         except httpx.HTTPError as exc:
@@ -402,6 +405,12 @@ def _with_retries(client, method, url, headers, body, timeout, retries, addresse
             continue
         return response, raw, truncated, attempt + 1
     raise AssertionError("unreachable")
+
+
+def _no_answer(where: str, exc: httpx.HTTPError, attempts: int, timeout: float) -> ActionError:
+    if isinstance(exc, httpx.TimeoutException):
+        return ActionTimeout(f"{where} timed out after {attempts} attempt(s) of {timeout:g}s")
+    return ActionError(f"{where}: cannot connect after {attempts} attempt(s): {exc}")
 
 
 def _out_of_time(where: str, deadline: Deadline, attempts: int) -> ActionTimeout:
