@@ -1,4 +1,5 @@
-"""The one contact store on (moto) DynamoDB: upsert merges, atomic updates, numbers round-trip."""
+"""The stores on (moto) DynamoDB: contact upserts merge, atomic updates, numbers round-trip; memberships keep
+the executions that may run; event waits and delivered event ids."""
 
 from __future__ import annotations
 
@@ -47,3 +48,54 @@ def test_the_tables_are_created_from_the_one_spec(contacts):
     for logical_id, spec in store.TABLES.items():
         described = client.describe_table(TableName=store.table_name(logical_id))["Table"]
         assert described["KeySchema"] == spec["KeySchema"]
+
+
+@pytest.fixture
+def journeys(contacts):
+    return store.JourneyStore(boto3.resource("dynamodb", region_name="us-east-1"))
+
+
+def test_given_entries_then_the_membership_keeps_every_execution_that_may_run_until_forgotten(journeys):
+    journeys.record_entry("c1", "j", "arn:first", "2026-01-05T08:00:00Z")
+    running = journeys.record_entry("c1", "j", "arn:second", "2026-01-07T08:00:00Z")
+    journeys.forget_executions("c1", "j", ["arn:first"])
+    membership = journeys.membership("c1", "j")
+
+    assert running == ["arn:first", "arn:second"]
+    assert store.may_be_running(membership) == ["arn:second"]
+    assert membership["execution"] == "arn:second" and membership["entries"] == 2
+
+
+def test_given_a_record_written_before_the_running_set_then_its_latest_execution_may_run(journeys):
+    journeys.table.put_item(Item={"pk": "CONTACT#c1", "sk": "JOURNEY#j", "execution": "arn:old", "entries": 1})
+
+    assert store.may_be_running(journeys.membership("c1", "j")) == ["arn:old"]
+    assert store.may_be_running(None) == []
+
+
+def test_given_an_event_id_then_it_resumes_an_execution_once_unless_released(journeys):
+    first = journeys.claim_resume("c1", "ping", "evt-1", "arn:a")
+    again = journeys.claim_resume("c1", "ping", "evt-1", "arn:a")
+    other = journeys.claim_resume("c1", "ping", "evt-1", "arn:b")
+    journeys.release_resume("c1", "ping", "evt-1", "arn:a")
+    after_release = journeys.claim_resume("c1", "ping", "evt-1", "arn:a")
+    journeys.finish_delivery("c1", "ping", "evt-1")
+    delivery = journeys.event_delivery("c1", "ping", "evt-1")
+
+    assert (first, again, other, after_release) == (True, False, True, True)
+    assert delivery["done"] is True and sorted(delivery["resumed"]) == ["arn:a", "arn:b"]
+    assert delivery["expires_at"] > 0 and journeys.event_delivery("c1", "ping", "evt-2") is None
+
+
+def test_given_a_taken_wait_then_restoring_it_puts_it_back_but_never_over_a_newer_one(journeys):
+    wait = dict(contact_id="c1", event="ping", execution="arn:a", journey="j", step="listen", since="now", timeout_seconds=60)
+    journeys.put_event_wait(token="t1", **wait)
+    [taken] = journeys.event_waits("c1", "ping")
+    assert journeys.take_event_wait("c1", "ping", "arn:a", "t1")
+    journeys.restore_event_wait(taken)
+    restored = [w["task_token"] for w in journeys.event_waits("c1", "ping")]
+    journeys.put_event_wait(token="t2", **wait)  # the execution waits again with a new token
+    journeys.restore_event_wait(taken)
+
+    assert restored == ["t1"]
+    assert [w["task_token"] for w in journeys.event_waits("c1", "ping")] == ["t2"]

@@ -1,12 +1,18 @@
 """`wait: for_event`: the control Lambda keeps the task token, deliver_event resumes the execution
 (on_event) or the timeout takes on_timeout; events also enter journeys they trigger. Locally the
-events arrive at virtual times (`journeys run --event-at NAME@+2h`)."""
+events arrive at virtual times (`journeys run --event-at NAME@+2h`). An event at the deadline is too
+late; an event id is delivered once; a throttled resume keeps the wait for the sender's retry."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
+import time
+
+import pytest
+from botocore.exceptions import ClientError
 
 from integrations_support import START, outcomes, quick_http, run_trace  # noqa: F401 - fixtures
 
@@ -122,3 +128,135 @@ def test_given_the_cli_when_event_at_is_given_then_the_trace_shows_the_event(wri
     assert {s["id"]: s["outcome"] for s in trace["steps"]}["wait-demo"] == "event"
     assert trace["events"][0]["at"] == "2026-01-05T11:00:00Z"
     assert bad.returncode == 1 and "demo_booked@soon" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_given_an_event_exactly_at_the_timeout_then_the_wait_times_out_and_delivery_says_it_resumed_nothing(write_journey, ada):
+    path = write_journey(WAITING)
+
+    trace = run_trace(path, ada, event_at=["demo_booked@+1d"])
+
+    assert outcomes(trace)["wait-demo"] == "timeout"
+    delivered = trace["events"][0]
+    assert delivered["at"] == "2026-01-06T08:00:00Z"
+    assert delivered["resumed"] == [] and delivered["expired"] == [trace["execution"]]
+
+
+LISTENING = """\
+journey: {journey}
+entry: {{trigger: webhook}}
+steps:
+  - id: listen
+    type: wait
+    settings:
+      for_event: {{event: ping, timeout: 1d}}
+      on_event: count
+      on_timeout: done
+  - {{id: count, type: update_profile, settings: {{increment: {{{counter}: 1}}}}, next: listen}}
+  - {{id: done, type: exit}}
+"""
+
+
+def test_given_events_without_an_id_then_each_one_resumes_the_looping_wait(write_journey, ada):
+    path = write_journey(LISTENING.format(journey="pings", counter="pings"))
+
+    trace = run_trace(path, ada, event_at=["ping@+1h", "ping@+2h", "ping@+3h"])
+
+    assert [e["resumed"] for e in trace["events"]] == [[trace["execution"]]] * 3
+    assert trace["contact"]["pings"] == 3  # nothing tells them apart: no deduplication
+
+
+def test_given_a_repeated_event_id_then_it_resumes_nothing_and_starts_nothing(write_journey, ada):
+    from journeys.local.runner import LocalStack, run_journey
+    from journeys.local.trace import build_trace
+
+    write_journey("journey: on-ping\nentry: {trigger: event, event: ping, re_entry: always}\nsteps:\n"
+                  "  - {id: t, type: update_profile, settings: {increment: {entered: 1}}}\n", name="on-ping.journey.yaml")
+    path = write_journey(LISTENING.format(journey="pings", counter="pings"), name="pings.journey.yaml")
+    hour = dt.timedelta(hours=1)
+    with LocalStack(START) as stack:
+        stack.schedule_event(START + hour, "ping", {"id": ada["id"]}, {"id": "evt-1"})
+        stack.schedule_event(START + 2 * hour, "ping", {"id": ada["id"]}, {"id": "evt-1"})
+        stack.schedule_event(START + 3 * hour, "ping", {"id": ada["id"]}, {"id": "evt-2"})
+        trace = build_trace(run_journey(path, ada, {}, stack=stack))
+
+    first, repeat, other = trace["events"]
+    assert first["resumed"] == [trace["execution"]] and len(first["entered"]) == 1
+    assert repeat["duplicate"] is True and "evt-1" in repeat["reason"]
+    assert (repeat["resumed"], repeat["entered"], repeat["not_entered"]) == ([], [], [])
+    assert other["resumed"] == [trace["execution"]] and len(other["entered"]) == 1
+    assert trace["contact"]["pings"] == 2 and trace["contact"]["entered"] == 2
+
+
+def wait_until(condition, seconds: float = 30):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.005)
+
+
+class FailingSends:
+    """Step Functions throttles the n-th SendTaskSuccess call (a botocore hook on the real client)."""
+
+    def __init__(self, sfn, nth: int):
+        self.sfn, self.nth, self.calls = sfn, nth, 0
+
+    def __enter__(self):
+        self.sfn.meta.events.register("before-call.sfn.SendTaskSuccess", self.maybe_fail)
+        return self
+
+    def __exit__(self, *exc):
+        self.sfn.meta.events.unregister("before-call.sfn.SendTaskSuccess", self.maybe_fail)
+
+    def maybe_fail(self, **_):
+        self.calls += 1
+        if self.calls == self.nth:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "SendTaskSuccess")
+
+
+def test_given_send_task_success_throttled_then_the_wait_is_kept_and_the_retry_resumes_it(write_journey, ada):
+    from journeys.compiler import compile_journey
+    from journeys.loader import load_journey
+    from journeys.local.runner import LocalStack
+
+    journey = load_journey(write_journey(WAITING))[0]
+    with LocalStack(START) as stack:
+        stack.deploy(compile_journey(journey))
+        arn = stack.enter(journey, ada, {}).execution_arn
+        wait_until(lambda: stack.journeys.event_waits(ada["id"], "demo_booked"))
+        with FailingSends(stack.sfn, nth=1), pytest.raises(ClientError, match="ThrottlingException"):
+            stack.deliver("demo_booked", {"id": ada["id"]}, {"id": "booking-7"})
+        kept = stack.journeys.event_waits(ada["id"], "demo_booked")
+        retried = stack.deliver("demo_booked", {"id": ada["id"]}, {"id": "booking-7"})
+        status = stack.wait(arn)["status"]
+        subjects = [message["subject"] for message in stack.outbox()]
+
+    assert [w["execution"] for w in kept] == [arn]
+    assert retried["resumed"] == [arn]
+    assert status == "SUCCEEDED" and subjects == ["Book a demo", "See you at the demo"]  # on_event, not on_timeout
+
+
+def test_given_a_delivery_that_failed_midway_then_its_retry_resumes_only_what_it_had_not(write_journey, ada):
+    from journeys.compiler import compile_journey
+    from journeys.loader import load_journey
+    from journeys.local.runner import LocalStack
+
+    both = [load_journey(write_journey(LISTENING.format(journey=j, counter=f"{j.replace('-', '_')}_pings"),
+                                       name=f"{j}.journey.yaml"))[0] for j in ("pings-a", "pings-b")]
+    with LocalStack(START) as stack:
+        for journey in both:
+            stack.deploy(compile_journey(journey))
+            stack.enter(journey, ada, {})
+
+        def waiting() -> int:
+            return len(stack.journeys.event_waits(ada["id"], "ping"))
+
+        wait_until(lambda: waiting() == 2)
+        with FailingSends(stack.sfn, nth=2), pytest.raises(ClientError):
+            stack.deliver("ping", {"id": ada["id"]}, {"id": "evt-1"})  # resumes pings-a, throttled on pings-b
+        wait_until(lambda: waiting() == 2 and stack.contacts.get(ada["id"]).get("pings_a_pings") == 1)
+        retried = stack.deliver("ping", {"id": ada["id"]}, {"id": "evt-1"})
+        wait_until(lambda: waiting() == 2 and stack.contacts.get(ada["id"]).get("pings_b_pings") == 1)
+        contact = stack.contacts.get(ada["id"])
+
+    assert [arn.split(":")[-2] for arn in retried["resumed"]] == ["pings-b"]
+    assert (contact["pings_a_pings"], contact["pings_b_pings"]) == (1, 1)

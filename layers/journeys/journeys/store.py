@@ -7,6 +7,7 @@ TABLES describes every table once: the SAM template's resources are generated fr
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import zlib
@@ -28,7 +29,7 @@ TABLES: dict[str, dict[str, Any]] = {
         "ttl": None,
     },
     # Single-table: step results (EXEC#), contact x journey (CONTACT# / JOURNEY#), inbox, notes,
-    # event waits; expires_at lets DynamoDB drop step results after the retention period.
+    # event waits, delivered event ids; expires_at lets DynamoDB drop them after their retention.
     "JourneyTable": {
         "env": "JOURNEY_TABLE",
         "local_name": "journeys-state",
@@ -50,6 +51,7 @@ TABLES: dict[str, dict[str, Any]] = {
 }
 STEP_RESULT_RETENTION = dt.timedelta(days=90)
 EVENT_WAIT_GRACE_SECONDS = 86400
+DELIVERED_EVENT_RETENTION = dt.timedelta(days=7)  # a repeat of an event id within this is a duplicate
 LARGE_RESULT_ITEM_LIMIT = 350 * 1024  # DynamoDB items are at most 400 KB
 
 
@@ -99,6 +101,10 @@ def may_be_running(membership: dict[str, Any] | None) -> list[str]:
         return []
     running = sorted(membership.get("running") or [])
     return running or ([membership["execution"]] if membership.get("execution") else [])
+
+
+def _delivery_expiry() -> int:
+    return int((clock.now() + DELIVERED_EVENT_RETENTION).timestamp())
 
 
 class ContactNotFound(LookupError):
@@ -241,12 +247,14 @@ class JourneyStore:
     # wait: for_event task tokens (pk CONTACT#<id>, sk WAIT#<event>#<execution>) -------
     def put_event_wait(self, *, contact_id: str, event: str, token: str, execution: str, journey: str, step: str,
                        since: str, timeout_seconds: int) -> None:
-        """Remember that `execution` waits for `event` of this contact (one item per execution x event);
-        the item outlives the wait's timeout by a day, then TTL drops it."""
-        expires = int(clock.now().timestamp()) + int(timeout_seconds) + EVENT_WAIT_GRACE_SECONDS
+        """Remember that `execution` waits for `event` of this contact (one item per execution x event)
+        until its deadline (the wait's timeout); the item outlives it by a day, then TTL drops it."""
+        started = clock.now().timestamp()
         self.table.put_item(Item={
             "pk": f"CONTACT#{contact_id}", "sk": f"WAIT#{event}#{execution}", "task_token": token, "event": event,
-            "execution": execution, "journey": journey, "step": step, "since": since, "expires_at": expires,
+            "execution": execution, "journey": journey, "step": step, "since": since,
+            "deadline_ms": int((started + int(timeout_seconds)) * 1000),
+            "expires_at": int(started) + int(timeout_seconds) + EVENT_WAIT_GRACE_SECONDS,
         })
 
     def event_waits(self, contact_id: str, event: str) -> list[dict[str, Any]]:
@@ -261,6 +269,49 @@ class JourneyStore:
         except self.table.meta.client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def restore_event_wait(self, wait: dict[str, Any]) -> None:
+        """Put back a wait (as event_waits returned it) whose resume did not happen, unless the
+        execution has stored a newer one meanwhile."""
+        try:
+            self.table.put_item(Item=to_dynamo(wait), ConditionExpression="attribute_not_exists(pk)")
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            pass
+
+    # events delivered with an id (pk CONTACT#<id>, sk DELIVERED#<event>#<key>) ----------
+    # `resumed`: executions this event resumed; `done`: the delivery finished. A repeat resumes nothing.
+    def event_delivery(self, contact_id: str, event: str, key: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key=self._delivery_key(contact_id, event, key), ConsistentRead=True).get("Item")
+        return from_dynamo(item) if item else None
+
+    def claim_resume(self, contact_id: str, event: str, key: str, execution: str) -> bool:
+        """Note that this event resumes `execution`; False when it already has (a repeated delivery)."""
+        try:
+            self.table.update_item(
+                Key=self._delivery_key(contact_id, event, key),
+                UpdateExpression="ADD resumed :set SET expires_at = if_not_exists(expires_at, :expires)",
+                ConditionExpression="attribute_not_exists(resumed) OR NOT contains(resumed, :execution)",
+                ExpressionAttributeValues={":set": {execution}, ":execution": execution, ":expires": _delivery_expiry()},
+            )
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release_resume(self, contact_id: str, event: str, key: str, execution: str) -> None:
+        """The resume did not happen: a later delivery of the event may resume `execution`."""
+        self.table.update_item(Key=self._delivery_key(contact_id, event, key), UpdateExpression="DELETE resumed :set",
+                               ExpressionAttributeValues={":set": {execution}})
+
+    def finish_delivery(self, contact_id: str, event: str, key: str) -> None:
+        self.table.update_item(Key=self._delivery_key(contact_id, event, key),
+                               UpdateExpression="SET done = :done, expires_at = if_not_exists(expires_at, :expires)",
+                               ExpressionAttributeValues={":done": True, ":expires": _delivery_expiry()})
+
+    @staticmethod
+    def _delivery_key(contact_id: str, event: str, key: str) -> dict[str, str]:
+        if len(key) > 200:  # a sort key holds at most 1 KB
+            key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+        return {"pk": f"CONTACT#{contact_id}", "sk": f"DELIVERED#{event}#{key}"}
 
     # inbox and notes -----------------------------------------------------------
     def add_contact_item(self, contact_id: str, kind: str, at: str, ref: str, item: dict[str, Any]) -> None:
