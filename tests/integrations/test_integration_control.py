@@ -124,6 +124,38 @@ steps:
     assert "never" not in trace["contact"]["tags"]
 
 
+def until_all_sleep(stack, wall_seconds: float = 30) -> None:
+    import time
+
+    deadline = time.monotonic() + wall_seconds
+    while stack.waits.idle_until() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def test_given_exit_journey_of_its_own_journey_under_apply_to_then_only_this_execution_ends(write_journey, ada):
+    from journeys.compiler import compile_journey
+    from journeys.loader import load_journey
+    from journeys.local.runner import LocalStack
+
+    path = write(write_journey, """\
+journey: trial
+entry: {trigger: webhook, re_entry: always}
+steps:
+  - {id: bye, type: exit_journey, apply_to: {field: contact.plan, op: equals, value: paid}}
+  - {id: later, type: wait, settings: {duration: 1d}}
+  - {id: never, type: add_tag, settings: {tags: [never]}}
+""", "trial")
+    journey = load_journey(path)[0]
+    with LocalStack(START) as stack:
+        stack.deploy(compile_journey(journey))
+        waiting = stack.enter(journey, {**ada, "plan": "trial"}, {"id": "first"}).execution_arn
+        until_all_sleep(stack)  # past its exit_journey step (a trial contact), in the 1d wait
+        paid = stack.enter(journey, {**ada, "plan": "paid"}, {"id": "second"}).execution_arn
+        statuses = stack.wait(paid)["status"], stack.sfn.describe_execution(executionArn=waiting)["status"]
+
+    assert statuses == ("ABORTED", "RUNNING")
+
+
 def test_given_exit_journey_of_a_journey_the_deployment_does_not_know_then_the_step_fails_naming_it(write_journey, ada):
     from integrations_support import run_trace
 

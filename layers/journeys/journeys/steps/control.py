@@ -8,9 +8,10 @@ starts the target once. The entry event it passes on carries the chain of recent
 (`started_by.chain`): a chain of START_LOOP_LIMIT starts within START_LOOP_WINDOW is a loop that
 passes no real wait, and the next start is refused (the step is `failed`, naming the chain).
 
-exit_journey stops every execution of that journey the contact may still be in (the membership
-record keeps them: re-entry can start one while an earlier one waits); each ends ABORTED with error
-JourneyExited. A journey the deployment does not know is a failed step, as for start_journey.
+exit_journey of another journey stops every execution of it the contact may still be in (the
+membership record keeps them: re-entry can start one while an earlier one waits); each ends ABORTED
+with error JourneyExited. Of its own journey (under apply_to) it stops its own execution only. A
+journey the deployment does not know is a failed step, as for start_journey.
 """
 
 from __future__ import annotations
@@ -90,13 +91,13 @@ def start_journey(ctx: StepContext) -> Outcome:
 def exit_journey(ctx: StepContext) -> Outcome:
     me = ctx.event
     target = ctx.settings.journey or me.journey.id
-    if target != me.journey.id:
+    if target == me.journey.id:
+        # This execution ends here, as the compiled plain end (Succeed) of an unconditional self-exit does.
+        executions = [me.execution]
+    else:
         with _naming("exit_journey"):
             Catalog.packaged().entry(target)
-    executions = may_be_running(ctx.journeys.membership(ctx.contact["id"], target))
-    if target == me.journey.id:
-        # Ending this journey: its other executions first, this one (still running this step) last.
-        executions = [arn for arn in executions if arn != me.execution] + [me.execution]
+        executions = may_be_running(ctx.journeys.membership(ctx.contact["id"], target))
     if not executions:
         return Outcome("skipped", reason=f"not in journey {target}")
     stopped, ended = stop_running(executions, cause=f"exit_journey step '{me.step.id}' of journey '{me.journey.id}'")
