@@ -7,6 +7,11 @@ loudly when one of these names moves).
 3. Lambda invokes reuse one boto3 client instead of building one per call.
 4. `.waitForTaskToken` callbacks wait on the virtual clock too: SendTaskSuccess wakes them, and
    their TimeoutSeconds is virtual time (-> States.Timeout, the journey's on_timeout).
+5. StartExecution on an alias ARN (`arn:...:stateMachine:NAME:live`, what the deployed functions
+   use) runs NAME, as the alias would on AWS: moto answers StateMachineDoesNotExist for an alias
+   qualifier. Locally no version is published, so the machine itself is what `live` points at; the
+   execution ARN is `arn:...:execution:NAME:<execution name>`, as on AWS. Version ARNs (`:NAME:3`)
+   stay moto's own.
 
 How virtual time moves (VirtualWaits): a Wait state or a callback registers a sleeper (its
 execution, its deadline). The clock stands still while any running execution is busy; when every
@@ -39,7 +44,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function import tim
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeTimedOut
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
-from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from ..clock import VirtualClock
@@ -54,6 +59,15 @@ def function_name(arn_or_name: str) -> str:
     """`arn:aws:lambda:r:a:function:NAME[:qualifier]` or NAME -> NAME."""
     parts = arn_or_name.split(":")
     return parts[6] if len(parts) >= 7 and parts[5] == "function" else arn_or_name
+
+
+def unaliased(state_machine_arn: str) -> str:
+    """`arn:...:stateMachine:NAME:ALIAS` -> `arn:...:stateMachine:NAME`; other ARNs unchanged
+    (unqualified ones, and version ARNs, whose qualifier is a number)."""
+    parts = state_machine_arn.split(":")
+    if len(parts) == 8 and parts[5] == "stateMachine" and not parts[7].isdigit():
+        return ":".join(parts[:7])
+    return state_machine_arn
 
 
 def execution_of(env) -> str:
@@ -214,6 +228,11 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         outcome = callback_endpoint.get_outcome()
         return outcome if outcome is not None else CallbackOutcomeTimedOut(callback_id=callback_endpoint.callback_id)
 
+    original_start_execution = StepFunctionsParserBackend.start_execution
+
+    def start_execution(self, state_machine_arn, *args, **kwargs):
+        return original_start_execution(self, unaliased(state_machine_arn), *args, **kwargs)
+
     class _VirtualDatetime(dt.datetime):
         @classmethod
         def now(cls, tz=None):  # moto compares a naive UTC timestamp with naive now()
@@ -240,6 +259,7 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         (EventManager, "_get_current_timestamp", EventManager.__dict__["_get_current_timestamp"]),
         (StateTaskServiceCallback, "_eval_wait_for_task_token", original_callback_wait),
         (lambda_eval_utils, "boto_client_for", original_client_for),
+        (StepFunctionsParserBackend, "start_execution", original_start_execution),
     ]
     LambdaSimpleBackend.invoke = invoke
     WaitFunction._wait_interval = wait_interval
@@ -248,6 +268,7 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     EventManager._get_current_timestamp = staticmethod(clock.now)
     StateTaskServiceCallback._eval_wait_for_task_token = eval_wait_for_task_token
     lambda_eval_utils.boto_client_for = lambda_client_for
+    StepFunctionsParserBackend.start_execution = start_execution
     try:
         yield waits
     finally:
