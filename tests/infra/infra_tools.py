@@ -50,3 +50,21 @@ def run_offline(*args: str | Path, timeout: float = 300) -> subprocess.Completed
                           timeout=timeout, stdin=subprocess.DEVNULL)
     done.seconds = time.monotonic() - started
     return done
+
+
+def load_template(path: Path = REPO / "template.yaml") -> dict:
+    """template.yaml as data; a short-form intrinsic becomes {"Ref": ...}, {"Sub": ...}, {"GetAtt": ...}."""
+    import yaml
+
+    class CfnLoader(yaml.SafeLoader):
+        pass
+
+    def intrinsic(loader, suffix, node):
+        if isinstance(node, yaml.ScalarNode):
+            return {suffix: loader.construct_scalar(node)}
+        if isinstance(node, yaml.SequenceNode):
+            return {suffix: loader.construct_sequence(node, deep=True)}
+        return {suffix: loader.construct_mapping(node, deep=True)}
+
+    CfnLoader.add_multi_constructor("!", intrinsic)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=CfnLoader)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
 from infra_tools import ASL_VALIDATOR, REPO, SAM_VENV, TOOLS, require, run_offline
 
 
@@ -24,8 +27,6 @@ def test_given_the_template_when_the_sam_transform_runs_offline_then_every_journ
     done = run_offline(require(SAM_VENV / "bin" / "python"), TOOLS / "transform.py", "template.yaml", "--out", out)
 
     assert done.returncode == 0, done.stdout + done.stderr
-    import json
-
     resources = json.loads(out.read_text())["Resources"]
     journeys = sorted(p.name.removesuffix(".journey.yaml") for p in (REPO / "statemachines").glob("*.journey.yaml"))
     machines = [r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
@@ -35,6 +36,47 @@ def test_given_the_template_when_the_sam_transform_runs_offline_then_every_journ
     assert all(m["Properties"]["TracingConfiguration"] == {"Enabled": True} for m in machines)
     functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
     assert len(functions) == 5 and all(f["Properties"]["TracingConfig"] == {"Mode": "Active"} for f in functions)
+
+
+def transformed(tmp_path, template="template.yaml") -> dict:
+    out = tmp_path / "transformed.json"
+    done = run_offline(require(SAM_VENV / "bin" / "python"), TOOLS / "transform.py", template, "--out", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(out.read_text())["Resources"]
+
+
+def test_given_the_sam_transform_then_every_task_invokes_a_published_version_the_role_may_invoke(tmp_path):
+    resources = transformed(tmp_path)
+
+    for machine in (r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"):
+        role = resources[machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]]
+        invocable = [s["Resource"]["Fn::Sub"] for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+                     if s["Action"] == ["lambda:InvokeFunction"]]
+        for placeholder, value in machine["Properties"]["DefinitionSubstitutions"].items():
+            version = resources[value["Ref"]]
+            function = placeholder.removesuffix("Arn")
+            assert version["Type"] == "AWS::Lambda::Version" and version["Properties"]["FunctionName"] == {"Ref": function}
+            assert version["DeletionPolicy"] == "Retain"  # running executions keep their code
+            # `function:NAME*` also matches the qualified `function:NAME:<version>`
+            assert ["arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${functionName}*",
+                    {"functionName": {"Ref": function}}] in invocable
+
+
+def test_given_only_the_layer_changes_when_transformed_then_every_step_function_publishes_a_new_version(tmp_path):
+    """sam package gives a changed layer a new S3 key: that alone must publish new versions, or the
+    state machines would keep invoking the old layer."""
+    project = tmp_path / "project"  # the template and what it references (functions need only exist)
+    shutil.copytree(REPO / "statemachines", project / "statemachines")
+    for function in ("entry", "messaging", "updates", "actions", "control"):
+        (project / "functions" / function).mkdir(parents=True)
+    text = (REPO / "template.yaml").read_text()
+    versions = []
+    for key in ("layer-a.zip", "layer-b.zip"):
+        (project / "template.yaml").write_text(text.replace("ContentUri: layers/journeys/", f"ContentUri: s3://bucket/{key}"))
+        resources = transformed(tmp_path, project / "template.yaml")
+        versions.append({k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Version"})
+
+    assert len(versions[0]) == 4 and versions[0].isdisjoint(versions[1])
 
 
 def test_given_every_compiled_state_machine_when_asl_validator_runs_then_each_is_valid(tmp_path):

@@ -75,7 +75,7 @@ def check_error_handling(defn: dict) -> list[str]:
 
 def dummy(name: str) -> str:
     if name.endswith("Arn"):
-        return f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{name}:1"  # a published version, as deployed
     return f"dummy-{name}"
 
 
