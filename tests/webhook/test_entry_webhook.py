@@ -23,10 +23,26 @@ def executions(world, journey: str) -> list[dict]:
     return world.sfn.list_executions(stateMachineArn=world.state_machines[journey])["executions"]
 
 
+def started_with(world) -> list[str]:
+    """The stateMachineArn of every StartExecution the entry function sends (observed, not altered)."""
+    from journeys import webhook
+
+    arns: list[str] = []
+    webhook.services().sfn.meta.events.register(
+        "provide-client-params.states.StartExecution", lambda params, **_: arns.append(params["stateMachineArn"]))
+    return arns
+
+
+LIVE = "arn:aws:states:us-east-1:123456789012:stateMachine:{}:live"
+
+
 def test_given_a_signed_entry_when_posted_then_the_execution_runs_to_completion_with_contact_and_steps_in_dynamodb(world, sample):
+    starts = started_with(world)
+
     response = world.call(sample("entry/post-entries-lead-nurturing.json"))
 
     assert response["statusCode"] == 202, response["body"]
+    assert starts == [LIVE.format("lead-nurturing")]  # the live alias, exactly as deployed
     body = response["json"]
     assert body["status"] == "STARTED" and body["journey"] == "lead-nurturing" and body["contact_id"] == "c-ada"
     assert body["execution_arn"].startswith("arn:aws:states:us-east-1:123456789012:execution:lead-nurturing:c-ada-")
@@ -110,6 +126,47 @@ def test_given_the_same_event_delivered_twice_then_one_execution_and_the_second_
     assert second["statusCode"] == 200 and second["json"]["status"] == "DUPLICATE"
     assert second["json"]["execution_arn"] == first["json"]["execution_arn"]
     assert len(executions(world, "lead-nurturing")) == 1
+
+
+class _FailRecordingTheEntryOnce:
+    """The first UpdateItem that records an entry (JourneyTable) fails with a DynamoDB error and
+    writes nothing, as a crash between StartExecution and recording the membership leaves things.
+    A `before-call` answer is what botocore's Stubber gives: the request is never sent (moto's
+    `before-send` hook would still write it)."""
+
+    def __init__(self):
+        self.failed = False
+
+    def __call__(self, params, **kwargs):
+        from botocore.awsrequest import AWSResponse
+
+        body = json.loads(params.get("body") or b"{}")  # the serialized request (JSON protocol)
+        if self.failed or "entered_at" not in body.get("UpdateExpression", ""):
+            return None
+        self.failed = True
+        error = {"Error": {"Code": "ValidationException", "Message": "simulated"}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return AWSResponse("https://dynamodb.us-east-1.amazonaws.com/", 400, {}, _Raw(b"{}")), error
+
+
+def test_given_an_entry_started_but_not_recorded_when_redelivered_then_duplicate_names_the_execution_not_the_alias(world, http_event):
+    from journeys import webhook
+
+    starts = started_with(world)
+    hook = _FailRecordingTheEntryOnce()
+    webhook.services().journeys.table.meta.client.meta.events.register_first("before-call.dynamodb.UpdateItem", hook)
+    event = {"id": "form-77", "topic": "pricing"}
+
+    crashed = world.call(entries(http_event, "lead-nurturing", {"contact": ADA, "event": event}))
+    # The sender retries the same event; the profile changed meanwhile, so the execution input differs
+    # and Step Functions answers ExecutionAlreadyExists for the live alias.
+    again = world.call(entries(http_event, "lead-nurturing", {"contact": {**ADA, "company_size": 121}, "event": event}))
+
+    assert hook.failed and crashed["statusCode"] == 500
+    started = executions(world, "lead-nurturing")
+    assert len(started) == 1 and starts == [LIVE.format("lead-nurturing")] * 2
+    assert again["statusCode"] == 200 and again["json"]["status"] == "DUPLICATE"
+    assert again["json"]["execution_arn"] == started[0]["executionArn"]
+    assert again["json"]["execution_arn"].startswith("arn:aws:states:us-east-1:123456789012:execution:lead-nurturing:c-ada-")
 
 
 def test_given_a_new_event_within_the_re_entry_window_then_not_entered_with_the_reason(world, http_event):
@@ -269,13 +326,13 @@ def test_given_a_burst_above_the_start_execution_quota_then_throttled_starts_are
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     client = webhook.sfn_client()
-    throttle = _Throttling(times=4)
+    throttle = _Throttling(times=webhook.SFN_ATTEMPTS - 1)
     client.meta.events.register_first("before-send.states.StartExecution", throttle)
 
     started = client.start_execution(stateMachineArn="arn:aws:states:us-east-1:123456789012:stateMachine:sm", name="x", input="{}")
 
     assert started["executionArn"].endswith(":x")
-    assert throttle.calls == 5 and len(no_backoff_sleep) == 4
+    assert throttle.calls == webhook.SFN_ATTEMPTS and len(no_backoff_sleep) == webhook.SFN_ATTEMPTS - 1
 
 
 def test_given_throttling_outlasting_the_retries_then_503_with_retry_after_not_a_dropped_entry(world, http_event, monkeypatch, no_backoff_sleep):
@@ -287,5 +344,21 @@ def test_given_throttling_outlasting_the_retries_then_503_with_retry_after_not_a
     response = world.call(entries(http_event, "lead-nurturing", {"contact": ADA}))
 
     assert response["statusCode"] == 503 and response["headers"]["Retry-After"] == "1"
-    assert throttle.calls == 6 and len(no_backoff_sleep) == 5  # standard retry mode: 6 attempts, backoff between
+    assert throttle.calls == 4 and len(no_backoff_sleep) == 3  # standard retry mode: 4 attempts, backoff between
     assert "retry" in response["json"]["error"]
+
+
+def test_given_throttling_outlasting_the_retries_then_the_503_comes_well_within_the_http_apis_29_s(world, http_event, no_backoff_sleep):
+    """The whole retry budget: what botocore sleeps between attempts plus every attempt at its
+    connect and read timeouts stays under the entry function's 29 s (the HTTP API gives up at 30)."""
+    from journeys import webhook
+
+    webhook.services().sfn.meta.events.register_first("before-send.states.StartExecution", _Throttling(times=100))
+
+    response = world.call(entries(http_event, "lead-nurturing", {"contact": ADA}))
+
+    config = webhook.services().sfn.meta.config
+    slowest_attempts = webhook.SFN_ATTEMPTS * (config.connect_timeout + config.read_timeout)
+    assert response["statusCode"] == 503
+    assert sum(no_backoff_sleep) <= 1 + 2 + 4  # botocore's standard backoff: at most 2^(n-1) s before attempt n+1
+    assert sum(no_backoff_sleep) + slowest_attempts < 29

@@ -24,9 +24,15 @@ def _load(path: Path, name: str):
 samples = _load(REPO / "events" / "generate.py", "journeys_sample_events")
 
 
+# As template.yaml sets it (journeys.catalog): every journey entered through its `live` alias. Local
+# state machines are named by journey id alone; moto_bridge runs NAME for `NAME:live`.
+DEPLOYED_ARN_PATTERN = "arn:aws:states:us-east-1:123456789012:stateMachine:{journey}:live"
+
+
 @pytest.fixture
 def world(monkeypatch):
-    """LocalStack (moto, virtual clock) + the example journeys deployed + the webhook secret."""
+    """LocalStack (moto, virtual clock) + the example journeys deployed + the webhook secret; the
+    functions find the state machines as on AWS (alias ARNs from JOURNEY_STATE_MACHINE_ARN)."""
     import boto3
 
     from journeys import webhook
@@ -40,7 +46,8 @@ def world(monkeypatch):
             journey, _ = load_journey(path)
             stack.deploy(compile_journey(journey))
         boto3.client("secretsmanager", region_name=REGION).create_secret(Name=SECRET_NAME, SecretString=samples.LOCAL_WEBHOOK_SECRET)
-        monkeypatch.setenv("JOURNEY_STATE_MACHINES", json.dumps(stack.state_machines))
+        stack.setenv("JOURNEY_STATE_MACHINES", "{}")  # the local map would win over the deployed pattern
+        stack.setenv("JOURNEY_STATE_MACHINE_ARN", DEPLOYED_ARN_PATTERN)
         monkeypatch.setenv("JOURNEYS_WEBHOOK_SECRET", SECRET_NAME)
         webhook.reset()
         entry = _load(REPO / "functions" / "entry" / "app.py", "journeys_function_entry")

@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import html
 import json
+import math
 import os
 import re
 import urllib.parse
@@ -38,7 +39,8 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parser import parse
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from . import clock, entry, observability, unsubscribe
 from .catalog import Catalog
@@ -50,11 +52,17 @@ SECRET_ENV = "JOURNEYS_WEBHOOK_SECRET"
 SECRET_MAX_AGE = 300
 MAX_BODY_BYTES = 256 * 1024
 # Bursts above the StartExecution quota: botocore's standard retry mode (exponential backoff with
-# jitter, also on ThrottlingException) with more attempts than the default 3. Six attempts fit the
-# entry function's 29 s timeout; what still fails is a 503 the sender retries.
-SFN_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 6}, connect_timeout=5, read_timeout=10)
+# full jitter, also on ThrottlingException), bounded so the answer comes before the HTTP API gives up
+# (30 s; the function's timeout is 29 s). Worst case: 4 attempts x (2 s connect + 3 s read) + backoff
+# of at most 1 + 2 + 4 s = 27 s; throttling alone answers within ~7 s. What still fails is a 503 with
+# Retry-After that the sender retries (the execution name is deterministic: never a second start).
+SFN_ATTEMPTS = 4
+SFN_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": SFN_ATTEMPTS}, connect_timeout=2, read_timeout=3)
 THROTTLED = {"ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"}
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ATTRIBUTE_NAME_MAX = 255  # contact attributes become DynamoDB attribute names (never empty)
+# DynamoDB numbers: magnitude from 1E-130 to below 1E+126, 38 significant digits; else a write fails.
+NUMBER_MIN, NUMBER_MAX, NUMBER_DIGITS = 1e-130, 1e126, 38
 
 logger = observability.logger()
 tracer = observability.tracer()
@@ -86,11 +94,32 @@ class ContactIn(BaseModel):
 
     _timezone = field_validator("timezone")(known_timezone)
 
+    @model_validator(mode="after")
+    def _attribute_names(self):
+        bad = [path for path in _attribute_paths(self.model_extra or {}) if not 1 <= len(path[-1]) <= ATTRIBUTE_NAME_MAX]
+        if bad:
+            shown = ", ".join(repr(".".join(path)) for path in bad[:5])
+            raise PydanticCustomError("attribute_name", "attribute names must be 1 to {max} characters: {names}",
+                                      {"max": ATTRIBUTE_NAME_MAX, "names": shown})
+        return self
+
     def as_contact(self) -> dict[str, Any]:
         contact = self.model_dump(exclude_unset=True, mode="json")
         if contact.get("subscribed") is True:
             del contact["subscribed"]  # an unsubscribed contact stays unsubscribed
         return contact
+
+
+def _attribute_paths(attributes: dict[str, Any], parent: tuple[str, ...] = ()):
+    """Every attribute name with its path, nested maps included (each is a DynamoDB name)."""
+    for name, value in attributes.items():
+        yield parent + (name,)
+        if isinstance(value, dict):
+            yield from _attribute_paths(value, parent + (name,))
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    yield from _attribute_paths(item, parent + (name,))
 
 
 class EntryRequest(BaseModel):
@@ -253,12 +282,43 @@ def signed_json() -> dict[str, Any]:
         given = _header(SIGNATURE_HEADER)
         raise HttpError(401, "missing X-Journeys-Signature header" if not given else "signature does not match the body")
     try:
-        value = json.loads(body or b"null")
+        value = parse_json(body)
+    except UnstorableNumber as error:
+        raise HttpError(400, "body has a number that cannot be stored",
+                        errors=[{"field": "(body)", "message": str(error), "type": "number_out_of_range"}]) from None
     except ValueError as error:
         raise HttpError(400, "body is not valid JSON", errors=[{"field": "(body)", "message": str(error), "type": "json_invalid"}]) from None
     if not isinstance(value, dict):
         raise HttpError(400, "body must be a JSON object", errors=[{"field": "(body)", "message": "expected an object", "type": "dict_type"}])
     return value
+
+
+class UnstorableNumber(ValueError):
+    pass
+
+
+def _no_constants(name: str):
+    # Python's json accepts NaN and Infinity; JSON does not, and neither do StartExecution or DynamoDB.
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number) or abs(number) >= NUMBER_MAX or 0 < abs(number) < NUMBER_MIN:
+        raise UnstorableNumber(f"{text} is out of range (magnitude 1E-130 to below 1E+126, or 0)")
+    return number
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > NUMBER_DIGITS:
+        raise UnstorableNumber(f"{text} has more than {NUMBER_DIGITS} digits")
+    return int(text)
+
+
+def parse_json(body: bytes) -> Any:
+    """The body as JSON, refusing what a later step would fail on: NaN, Infinity and numbers out of
+    DynamoDB's range are a 400 here, not a 500 (or a failed StartExecution) later."""
+    return json.loads(body or b"null", parse_constant=_no_constants, parse_float=_float, parse_int=_int)
 
 
 def _throttled(error: ClientError) -> bool:
@@ -316,11 +376,21 @@ def event() -> Response:
         if _throttled(error):
             raise HttpError(503, "Step Functions is throttling; retry (the same event never starts twice)") from None
         raise
-    for _arn in delivered.get("entered", []):
-        observability.count("JourneyEntered", {"Event": request.name})
+    for execution in delivered.get("entered", []):
+        # The same dimensions as /journeys/<journey>/entries: one dashboard line per journey.
+        observability.count("JourneyEntered", {"Journey": _journey_of(execution, request.name, svc.catalog)})
     logger.info("event delivered", extra={k: len(v) for k, v in delivered.items() if isinstance(v, list)})
     busy = delivered.get("entered") or delivered.get("resumed")
     return _json(202 if busy else 200, {"event": request.name, "contact_id": contact["id"], **delivered})
+
+
+def _journey_of(execution_arn: str, event_name: str, catalog: Catalog) -> str | None:
+    """The journey an execution started by `event_name` belongs to (by its state machine's name)."""
+    machine = execution_arn.split(":")[6] if execution_arn.count(":") >= 7 else None
+    for journey_id in catalog.triggered_by(event_name):
+        if catalog.state_machine_arn(journey_id).split(":")[6] == machine:
+            return journey_id
+    return None
 
 
 def _unsubscribe_params() -> tuple[str, str]:
