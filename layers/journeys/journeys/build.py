@@ -14,8 +14,9 @@
 State machines get explicit names (`<stack name>-<journey id>`), so functions find them by ARN
 without a reference to the resource — a step Lambda that starts a journey (start_journey) would
 otherwise form a dependency cycle with the state machines that invoke it. The functions' environment
-carries one ARN pattern (`...:stateMachine:<stack>-{journey}:live`, see journeys.catalog), not one
-ARN per journey: Lambda's environment is capped at 4 KB.
+carries one ARN pattern (`...:stateMachine:<stack>_{journey}:live`, see journeys.catalog), not one
+ARN per journey: Lambda's environment is capped at 4 KB; likewise the IAM policy names `<stack>_*`
+(a managed policy is capped at 6,144 characters).
 
 Task states invoke the published version of each step function (`!Ref <Function>.Version`, the
 functions have `AutoPublishAlias: live`): a state machine version pins the Lambda code it was
@@ -122,8 +123,14 @@ def logical_prefix(journey_id: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", journey_id) if part) or "Journey"
 
 
+# `<stack>_<journey id>`: a stack name never contains `_`, so `<stack>_*` names this stack's state
+# machines and no other stack's (`journeys-*` would also match the stack journeys-dev's). At most
+# 39 + 1 + 40 = 80 characters, Step Functions' limit (DEPLOY.md: stack names up to 39 characters).
+SEPARATOR = "_"
+
+
 def state_machine_name(journey_id: str) -> str:
-    return "${AWS::StackName}-" + journey_id
+    return "${AWS::StackName}" + SEPARATOR + journey_id
 
 
 def state_machine_arn(journey_id: str, qualifier: str | None = None) -> str:
@@ -193,20 +200,19 @@ def data_policy(table_ids: tuple[str, ...] | list[str], description: str) -> dic
 
 
 def execution_policy(built: list[Built]) -> dict[str, Any]:
-    machines, executions = [], []
-    for b in built:
-        machines.append(Sub(state_machine_arn(b.journey.id)))
-        executions.append(Sub(execution_arns(b.journey.id)))
+    """One size for any number of journeys (a managed policy holds at most 6,144 characters): every
+    state machine of this stack is `<stack>_<journey id>`."""
     statements: list[dict[str, Any]] = []
     if built:
         statements += [
             # Step Functions authorizes a qualified start against the unqualified ARN and gives the
             # qualifier as states:StateMachineQualifier: only the live alias may be started
             # (ForAnyValue: an unqualified start has no qualifier and is refused).
-            {"Sid": "EnterJourneysThroughLive", "Effect": "Allow", "Action": ["states:StartExecution"], "Resource": machines,
+            {"Sid": "EnterJourneysThroughLive", "Effect": "Allow", "Action": ["states:StartExecution"],
+             "Resource": Sub(state_machine_arn("*")),
              "Condition": {"ForAnyValue:StringEquals": {"states:StateMachineQualifier": [ALIAS]}}},
             {"Sid": "ExitJourneys", "Effect": "Allow", "Action": ["states:StopExecution", "states:DescribeExecution"],
-             "Resource": executions},
+             "Resource": Sub(execution_arns("*"))},
         ]
     statements.append({
         # SendTask* support no resource-level permissions (the task token is the capability).

@@ -4,8 +4,8 @@
 build a Catalog from journey files.
 
 Where the state machines are: on AWS, JOURNEY_STATE_MACHINE_ARN is one ARN with `{journey}` in place
-of the journey id (`arn:aws:states:<region>:<account>:stateMachine:<stack>-{journey}:live`, the
-`live` alias of the state machine `journeys build` names `<stack>-<journey id>`): its size does not
+of the journey id (`arn:aws:states:<region>:<account>:stateMachine:<stack>_{journey}:live`, the
+`live` alias of the state machine `journeys build` names `<stack>_<journey id>`): its size does not
 grow with the number of journeys (Lambda's environment is capped at 4 KB in all). Local runs, whose
 machines have other names, set JOURNEY_STATE_MACHINES (a JSON object id -> ARN), which wins.
 """
