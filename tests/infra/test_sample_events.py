@@ -21,11 +21,17 @@ def test_given_the_sample_folders_then_every_function_of_the_template_has_sample
 
 @pytest.mark.parametrize("path", TASK_SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_given_a_task_sample_when_its_function_handles_it_then_a_new_execution_state_comes_back(path: Path):
+    from journeys.compiler import compile_journey
+    from journeys.loader import load_journey
     from journeys.local.runner import REGION, LocalContext, LocalStack
 
     payload = json.loads(path.read_text())
     function = path.parent.name
     with LocalStack() as stack:
+        # The example journeys are deployed, as where the samples come from (exit_journey and
+        # start_journey look their target up in the catalog).
+        for journey_file in sorted((REPO / "statemachines").glob("*.journey.yaml")):
+            stack.deploy(compile_journey(load_journey(journey_file)[0]))
         stack.contacts.upsert(payload["state"]["contact"])
         spec = importlib.util.spec_from_file_location(f"sample_{function}", REPO / "functions" / function / "app.py")
         module = importlib.util.module_from_spec(spec)
