@@ -92,3 +92,15 @@ def test_given_every_compiled_state_machine_when_asl_validator_runs_then_each_is
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("is valid") == len(files)
+
+
+def test_given_the_template_then_the_guided_deploy_asks_about_the_entry_routes_as_deploy_md_says():
+    """SAM CLI's own check (what `sam deploy --guided` prompts for, default N aborts): DEPLOY.md must
+    tell the operator to answer y as many times as it is asked."""
+    done = run_offline(require(SAM_VENV / "bin" / "python"), TOOLS / "guided_auth_prompts.py", "template.yaml")
+
+    assert done.returncode == 0, done.stderr
+    asked = done.stdout.split()
+    guide = (REPO / "docs/DEPLOY.md").read_text()
+    assert asked == ["EntryFunction"] * 4
+    assert "`EntryFunction has no authentication. Is this okay? [y/N]` — asked 4 times" in guide
