@@ -58,3 +58,22 @@ def test_given_the_docs_then_the_rendered_lead_nurturing_example_is_current():
     journey, _ = parse_journey((REPO / "statemachines/lead-nurturing.journey.yaml").read_text())
 
     assert f"```mermaid\n{mermaid(journey)}```" in (REPO / "docs/GRAPH.md").read_text()
+
+
+def test_given_a_branch_name_with_a_pipe_then_the_edge_label_stays_one_label():
+    journey, _ = parse_journey(textwrap.dedent("""\
+        journey: pipes
+        entry: {trigger: webhook}
+        steps:
+          - id: plan
+            type: split
+            settings:
+              branches: [{name: "Pro | Plus", when: {field: contact.plan, op: in, value: [pro, plus]}, next: tag}]
+              default: tag
+          - {id: tag, type: add_tag, settings: {tags: [seen]}}
+        """))
+
+    text = mermaid(journey)
+
+    # A raw | would end Mermaid's -->|label| early.
+    assert "  s_plan -->|Pro #124; Plus| s_tag" in text

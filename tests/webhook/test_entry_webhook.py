@@ -102,6 +102,17 @@ def test_given_a_body_that_is_not_json_when_posted_then_400(world, http_event):
     assert response["json"]["error"] == "body is not valid JSON"
 
 
+def test_given_a_body_over_64_kib_when_posted_then_413_json_and_nothing_is_stored(world, http_event):
+    # The contact and event become the execution's first state, which must leave room for the steps.
+    big = {**ADA, "notes": "x" * (64 * 1024)}
+
+    response = world.call(entries(http_event, "lead-nurturing", {"contact": big}))
+
+    assert response["statusCode"] == 413
+    assert response["json"]["error"] == "body larger than 65536 bytes"
+    assert executions(world, "lead-nurturing") == []
+
+
 def test_given_an_unknown_journey_when_posted_then_404_json_names_the_known_ones(world, http_event):
     response = world.call(entries(http_event, "no-such-journey", {"contact": ADA}))
 

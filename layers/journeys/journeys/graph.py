@@ -15,7 +15,7 @@ END_NODE = "finish"
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    return text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;").replace("|", "#124;")
 
 
 def _node_ids(journey: Journey) -> dict[str, str]:

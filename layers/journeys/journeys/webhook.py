@@ -50,7 +50,9 @@ from .timezones import known_timezone
 SIGNATURE_HEADER = "x-journeys-signature"
 SECRET_ENV = "JOURNEYS_WEBHOOK_SECRET"
 SECRET_MAX_AGE = 300
-MAX_BODY_BYTES = 256 * 1024
+# The contact and event become the execution's first state: Step Functions allows 256 KiB, and the
+# steps' own results need room (steps/runtime.py keeps the state within 160 KiB).
+MAX_BODY_BYTES = 64 * 1024
 # Bursts above the StartExecution quota: botocore's standard retry mode (exponential backoff with
 # full jitter, also on ThrottlingException), bounded so the answer comes before the HTTP API gives up
 # (30 s; the function's timeout is 29 s). Worst case: 4 attempts x (2 s connect + 3 s read) + backoff
@@ -370,7 +372,7 @@ def event() -> Response:
     from .events import deliver_event  # journeys/events.py: resume waits, enter triggered journeys
 
     try:
-        delivered = deliver_event(request.name, svc.contacts.upsert(contact), request.payload, catalog=svc.catalog,
+        delivered = deliver_event(request.name, contact, request.payload, catalog=svc.catalog,
                                   sfn=svc.sfn, contacts=svc.contacts, journeys=svc.journeys)
     except ClientError as error:
         if _throttled(error):
