@@ -62,6 +62,15 @@ def test_given_the_sam_transform_then_every_task_invokes_a_published_version_the
                     {"functionName": {"Ref": function}}] in invocable
 
 
+def test_given_the_sam_transform_then_the_actions_function_has_the_outbound_allowlist_besides_the_globals(tmp_path):
+    resources = transformed(tmp_path)
+
+    variables = resources["ActionsFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["JOURNEYS_OUTBOUND_ALLOWLIST"] == {"Ref": "OutboundAllowlist"}
+    assert {"JOURNEY_TABLE", "CONTACTS_TABLE", "POWERTOOLS_SERVICE_NAME"} <= set(variables)  # merged, not replaced
+    assert "JOURNEYS_OUTBOUND_ALLOWLIST" not in resources["MessagingFunction"]["Properties"]["Environment"]["Variables"]
+
+
 def test_given_only_the_layer_changes_when_transformed_then_every_step_function_publishes_a_new_version(tmp_path):
     """sam package gives a changed layer a new S3 key: that alone must publish new versions, or the
     state machines would keep invoking the old layer."""

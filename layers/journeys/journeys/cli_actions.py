@@ -4,6 +4,8 @@
 - `test ID --actions FILE`: the module test: one cheap request proving the Action's config reaches
   its endpoint (and its credentials are accepted).
 - `call ID FUNCTION --input JSON --actions FILE`: the function test: the real call, its response.
+- `deploy --actions FILE --table NAME`: puts the file's Actions where the deployed actions Lambda
+  reads them (the stack's JourneyTable, output JourneyTableName), as the local runner does.
 
 These run on your machine, like `journeys run`: loopback is allowed (--no-loopback refuses it, as a
 deployed Lambda does); every other private, link-local and multicast address is refused unless in
@@ -116,3 +118,35 @@ def call(action_id: str, function: str, input_text: str, actions_file: str, no_l
     click.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     if not (200 <= int(result.get("status") or 0) < 300):
         sys.exit(3)
+
+
+@actions.command(name="deploy")
+@actions_file_option
+@click.option("--table", required=True, help="The stack's JourneyTable (output JourneyTableName).")
+@click.option("--region", default=None, help="AWS region (default: your AWS configuration's).")
+@click.option("--prune", is_flag=True, help="Also delete Actions in the table that the file no longer defines.")
+def deploy(actions_file: str, table: str, region: str | None, prune: bool) -> None:
+    """Put the file's Actions into the deployed journey table (configs hold secret references only)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from .steps.integrations import ActionStore, stored_actions
+
+    try:
+        specs = load_actions_file(actions_file)
+    except ActionError as error:
+        _fail(str(error))
+    try:
+        dynamo = boto3.resource("dynamodb", region_name=region).Table(table)
+        store = ActionStore(dynamo)
+        for spec in specs.values():
+            store.put(spec)
+        stale = sorted({item["id"] for item in stored_actions(dynamo)} - set(specs))
+        if prune:
+            for action_id in stale:
+                store.delete(action_id)
+    except (BotoCoreError, ClientError) as error:
+        _fail(f"table {table}: {error}", code=2)
+    click.echo(f"{table}: {len(specs)} action(s) put: {', '.join(sorted(specs)) or 'none'}")
+    if stale:
+        click.echo(f"{'deleted' if prune else 'left in the table (not in the file; --prune deletes them)'}: {', '.join(stale)}")
