@@ -458,6 +458,7 @@ def test_given_a_body_over_one_mib_then_the_stored_result_is_marked_truncated(wr
     assert outcomes(trace) == {"hook": "done", "cut": "branch:next", "mark": "done"}
     stored = next(r for r in trace["_run"].step_results if r["step"] == "hook")["data"]["stored"]
     assert stored["bytes"] > 1024 * 1024  # the cut body plus the marker, kept in DynamoDB
+    assert trace["journey_data"]["huge"]["truncated"] is True  # the state's reference says so too
 
 
 def test_given_a_hanging_endpoint_and_a_short_deadline_then_the_step_fails_in_time_and_says_why(write_journey, server, ada, monkeypatch):

@@ -144,7 +144,8 @@ def keep_data(ctx: StepContext, data_key: str, result: dict[str, Any]) -> dict[s
     if json_size(result) <= min(INLINE_DATA_LIMIT, inline_room(ctx, data_key)):
         return result
     ref, note = ctx.journeys.store_large_result(ctx.event.execution, ctx.event.state.seq, data_key, result)
-    return {"status": result.get("status"), "headers": result.get("headers"), "body": None, "stored": ref, **note}
+    marks = {"truncated": True} if result.get("truncated") else {}  # the trace shows the cut without a read
+    return {"status": result.get("status"), "headers": result.get("headers"), "body": None, "stored": ref, **marks, **note}
 
 
 def resolve_data(data: dict[str, Any], journeys: JourneyStore) -> dict[str, Any]:
