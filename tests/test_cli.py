@@ -80,3 +80,37 @@ def test_given_the_demo_api_then_the_readme_enrichment_recipe_runs(tmp_path):
     assert trace["contact"]["company_size"] == expected["employees"]
     assert [s["outcome"] for s in trace["steps"] if s["id"] == "big"] == [
         "branch:next" if expected["employees"] >= 100 else "branch:else"]
+
+
+def test_given_several_files_when_validated_then_every_file_is_checked_and_any_error_exits_1(tmp_path):
+    # Given two bad journey files around a good one
+    head = "journey: {id}\nentry: {{trigger: webhook}}\nsteps:\n"
+    bad_type = tmp_path / "a.journey.yaml"
+    bad_type.write_text(head.format(id="a") + "  - {id: s, type: [exit]}\n")
+    good = tmp_path / "b.journey.yaml"
+    good.write_text(head.format(id="b") + "  - {id: s, type: exit}\n")
+    bad_op = tmp_path / "c.journey.yaml"
+    bad_op.write_text(head.format(id="c") + "  - {id: g, type: gate, settings: {when: {field: contact.x, op: bigger, value: 1}, else: exit}}\n")
+
+    # When they are validated in one run
+    done = journeys("validate", str(bad_type), str(good), str(bad_op))
+
+    # Then each file's errors are printed, the good one is ok, and the run exits 1
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stdout == f"{good}: ok (1 steps)\n"
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert [line.split(": step ")[0] for line in errors] == [f"error: {bad_type}", f"error: {bad_op}"]
+    assert "type: unknown step type ['exit']" in errors[0] and "settings.when.op: unknown operator 'bigger'" in errors[1]
+
+
+def test_given_an_unreachable_step_when_run_then_its_warning_is_printed_once(tmp_path):
+    # Given a journey with an unreachable step, alone in its folder
+    path = tmp_path / "island.journey.yaml"
+    path.write_text("journey: island\nentry: {trigger: webhook}\nsteps:\n  - {id: a, type: exit}\n  - {id: b, type: add_tag, settings: {tags: [x]}}\n")
+
+    # When it runs
+    done = journeys("run", str(path), "--contact", ADA, "--start", "2026-01-05T08:00:00Z", "--json")
+
+    # Then the warning is on stderr exactly once, and nothing else is
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == f"warning: {path}: step 'b': unreachable (no step leads to it)\n"

@@ -120,3 +120,119 @@ def test_given_allow_incomplete_on_the_cli_then_it_compiles(write_journey, tmp_p
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "step 'e'" in done.stderr and (tmp_path / "out" / "bad.asl.json").is_file()
+
+
+def load_errors(path) -> str:
+    """The whole error text of loading `path` (which must fail)."""
+    with pytest.raises(JourneyFileError) as caught:
+        load_journey(path)
+    return str(caught.value)
+
+
+VALID_TYPES = ("send_email, send_optimized_email, send_notification_email, site_notification, update_profile, add_note, "
+               "add_tag, remove_tag, add_to_group, remove_from_group, unsubscribe, start_journey, exit_journey, webhook, "
+               "action, crm_action, wait, split, gate, goto, join, exit")
+OPERATORS = "equals, not_equals, gt, gte, lt, lte, contains, not_contains, starts_with, in, not_in, exists, not_exists, before, after"
+
+
+@pytest.mark.parametrize("step, expected", [
+    ("{id: a, type: [exit]}", f"step 'a': type: unknown step type ['exit']; valid types: {VALID_TYPES}"),
+    ("{id: a, type: {x: 1}}", f"step 'a': type: unknown step type {{'x': 1}}; valid types: {VALID_TYPES}"),
+    ("{id: a, type: 5}", f"step 'a': type: unknown step type 5; valid types: {VALID_TYPES}"),
+    ("{id: a}", f"step 'a': type: required key is missing; valid types: {VALID_TYPES}"),
+    ("{id: [a], type: exit}", "step '#1': id: Input should be a valid string"),
+    ("{id: a, type: exit, next: {b: 1}}", "step 'a': next: Input should be a valid string"),
+    ("{id: a, type: add_tag, settings: [x]}", "step 'a': settings: Input should be a valid dictionary"),
+    ("{id: a, type: add_tag, settings: {tags: [x]}, name: [x]}", "step 'a': name: Input should be a valid string"),
+    ("{id: a, type: add_tag, settings: {tags: [x]}, apply_to: [x]}",
+     "step 'a': apply_to: a condition is {field, op, value} or one of all: [...], any: [...], not: {...}"),
+])
+def test_given_a_step_key_of_the_wrong_shape_then_one_named_error_and_no_traceback(write_journey, step, expected):
+    # Given a step whose type, id, next, settings, name or apply_to is a list, a mapping or missing
+    path = write_journey(f"{HEAD}  - {step}\n")
+
+    # When it is loaded, Then exactly one error names the step and the key
+    assert load_errors(path) == f"{path}: {expected}"
+
+
+GATE = "  - {{id: a, type: gate, settings: {{when: {when}, else: b}}}}\n  - {{id: b, type: exit}}\n"
+SPLIT = "  - {{id: a, type: split, settings: {{branches: {branches}, default: b}}}}\n  - {{id: b, type: exit}}\n"
+
+
+@pytest.mark.parametrize("name, steps, expected", [
+    ("unknown operator", GATE.format(when="{field: contact.x, op: bigger, value: 1}"),
+     f"settings.when.op: unknown operator 'bigger'; valid: {OPERATORS}"),
+    ("missing field", GATE.format(when="{op: equals, value: 1}"), "settings.when.field: required key is missing"),
+    ("not a field", GATE.format(when="{field: plan, op: equals, value: 1}"),
+     "settings.when.field: 'plan' is not a field: use contact.<attr>, event.<attr> or journey.<data_key>.<path>"),
+    ("missing value", GATE.format(when="{field: contact.x, op: gte}"), "settings.when.value: 'gte' needs a value"),
+    ("in without a list", SPLIT.format(branches="[{name: A, when: {field: contact.x, op: in, value: 5}, next: b}]"),
+     "settings.branches.0.when.value: 'in' needs a list"),
+    ("not_in without a list", GATE.format(when="{field: contact.x, op: not_in, value: trial}"),
+     "settings.when.value: 'not_in' needs a list"),
+    ("bad relative time", GATE.format(when="{field: contact.x, op: before, value: last tuesday}"),
+     "settings.when.value: 'before' needs an ISO 8601 timestamp or a relative time like -7d"),
+    ("empty all", GATE.format(when="{all: []}"), "settings.when.all: list at least one condition"),
+    ("all with a mapping", GATE.format(when="{all: {field: contact.x, op: exists}}"), "settings.when.all: takes a list of conditions"),
+    ("not with a list", GATE.format(when="{not: [{field: contact.x, op: exists}]}"),
+     "settings.when.not: takes one condition, not a list (wrap several in all: or any:)"),
+    ("neither field nor group", GATE.format(when="{fild: contact.x}"),
+     "settings.when: a condition is {field, op, value} or one of all: [...], any: [...], not: {...}"),
+    ("nested mistake", GATE.format(when="{any: [{field: contact.x, op: exists}, {not: {field: contact.y, op: after}}]}"),
+     "settings.when.any.1.not.value: 'after' needs a value"),
+    ("mixed split", SPLIT.format(branches="[{name: A, weight: 50, next: b}, {name: B, when: {field: contact.x, op: exists}, next: b}]"),
+     "settings.branches: a split's branches are either all conditional (when) or all random (weight), not both"),
+    ("split branch without next", SPLIT.format(branches="[{name: A, when: {field: contact.x, op: exists}}]"),
+     "settings.branches.0.next: required key is missing"),
+    ("random branch without next", "  - {id: a, type: split, settings: {branches: [{name: A, weight: 1}]}}\n",
+     "settings.branches.0.next: required key is missing"),
+    ("split without branches", SPLIT.format(branches="[]"), "settings.branches: list at least one branch"),
+])
+def test_given_a_condition_or_split_mistake_then_exactly_one_error_says_what_to_fix(write_journey, name, steps, expected):
+    # Given a gate or split with one mistake
+    path = write_journey(HEAD + steps)
+
+    # When it is loaded, Then one error, at the key of the mistake, in the journey's words
+    assert load_errors(path) == f"{path}: step 'a': {expected}", name
+
+
+def test_given_a_mistake_in_entry_criteria_or_apply_to_then_it_is_named_the_same_way(write_journey):
+    # Given conditions outside a step's settings
+    head = "journey: bad\nentry: {trigger: webhook, criteria: {field: contact.plan, op: in, value: trial}}\nsteps:\n"
+    step = "  - {id: a, type: add_tag, settings: {tags: [x]}, apply_to: {field: contact.x, op: exists_not}}\n"
+    path = write_journey(head + step)
+
+    # When loaded, Then each names its own key
+    assert load_errors(path) == "\n".join([
+        f"{path}: entry.criteria.value: 'in' needs a list",
+        f"{path}: step 'a': apply_to.op: unknown operator 'exists_not'; valid: {OPERATORS}",
+    ])
+
+
+def test_given_an_unknown_liquid_filter_then_it_is_a_compile_error_naming_step_and_setting(write_journey):
+    # Given a template that parses but uses a filter Liquid does not have (it would fail for every contact)
+    steps = "  - {id: e, type: send_email, settings: {subject: 'Hi {{ contact.first_name | nosuchfilter }}', text: x}}\n"
+    path = write_journey(HEAD + steps)
+
+    # When loaded, Then a compile error names the step, the setting and the filter
+    assert load_errors(path) == (
+        f"{path}: step 'e': settings.subject: invalid template 'Hi {{{{ contact.first_name | nosuchfilter }}}}': "
+        "unknown filter 'nosuchfilter'")
+
+
+def test_given_an_include_tag_then_it_is_a_compile_error(write_journey):
+    steps = "  - {id: n, type: add_note, settings: {text: \"{% include 'footer' %}\"}}\n"
+    path = write_journey(HEAD + steps)
+
+    assert load_errors(path) == (
+        f"{path}: step 'n': settings.text: invalid template \"{{% include 'footer' %}}\": "
+        "tag 'include' is not available (a journey has no template files)")
+
+
+def test_given_days_empty_then_it_is_a_compile_error(write_journey):
+    # Given a time-of-day wait with an empty list of days (it would read as "never")
+    steps = "  - {id: w, type: wait, settings: {until_time: '09:00', days: []}}\n"
+    path = write_journey(HEAD + steps)
+
+    # When loaded, Then the error says what to write instead
+    assert load_errors(path) == f"{path}: step 'w': settings.days: list at least one day, or leave it out for every day"

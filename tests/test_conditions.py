@@ -78,3 +78,35 @@ def test_given_all_any_not_then_they_nest():
 def test_given_an_invalid_condition_then_validation_fails(raw):
     with pytest.raises(ValidationError):
         CONDITION.validate_python(raw)
+
+
+@pytest.mark.parametrize("stored, written, expected", [
+    (True, "true", True),  # a boolean attribute against a quoted value in YAML
+    ("true", True, True),  # a webhook's "true" against an unquoted YAML true
+    (False, "false", True),
+    ("false", False, True),
+    ("TRUE", True, True),
+    (True, "false", False),
+    ("false", True, False),
+    (True, 1, False),  # a boolean is not a number
+    ("yes", True, False),
+])
+def test_given_a_boolean_and_its_string_then_equals_is_the_same_both_ways(stored, written, expected):
+    # Given a contact attribute and a condition value, one a boolean and the other maybe its string
+    scope = {"contact": {"flag": stored}, "event": {}, "journey": {}}
+
+    # When equals and not_equals are evaluated, Then they agree with each other whichever side holds the string
+    equals = evaluate(CONDITION.validate_python({"field": "contact.flag", "op": "equals", "value": written}), scope, NOW)
+    not_equals = evaluate(CONDITION.validate_python({"field": "contact.flag", "op": "not_equals", "value": written}), scope, NOW)
+    assert (equals, not_equals) == (expected, not expected)
+
+
+def test_given_an_invalid_condition_then_pydantic_reports_one_error_at_its_key():
+    # Given a field condition with an unknown operator
+    with pytest.raises(ValidationError) as caught:
+        CONDITION.validate_python({"field": "contact.plan", "op": "bigger", "value": 1})
+
+    # Then one error, at `op`, not one per kind of condition it is not
+    assert [(error["loc"][-1], error["msg"]) for error in caught.value.errors()] == [
+        ("op", "Value error, unknown operator 'bigger'; valid: equals, not_equals, gt, gte, lt, lte, contains, not_contains, "
+               "starts_with, in, not_in, exists, not_exists, before, after")]

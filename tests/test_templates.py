@@ -55,3 +55,11 @@ def test_given_an_explicit_null_when_a_marker_is_asked_for_then_it_renders_empty
     scope = {**SCOPE, "journey": {"company": {"body": {"name": None}}}}
 
     assert templates.render("{{ journey.company.body.name }}", scope, when_undefined=templates.UNDEFINED) == ""
+
+
+def test_given_an_unknown_filter_then_check_names_the_key_and_known_filters_pass():
+    # Given settings with known filters and one Liquid does not have
+    settings = {"subject": "Hi {{ contact.first_name | default: 'there' | upcase }}", "text": "{{ contact.email | nosuchfilter }}"}
+
+    # When checked at compile time, Then only the unknown filter is a problem, named with its key
+    assert templates.check(settings) == [("text", "invalid template '{{ contact.email | nosuchfilter }}': unknown filter 'nosuchfilter'")]

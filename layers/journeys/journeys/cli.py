@@ -12,8 +12,12 @@ import click
 from .errors import JourneyFileError
 
 
-def _fail(message: str) -> None:
+def _error(message: str) -> None:
     click.echo(click.style("error: ", fg="red", bold=True) + message, err=True)
+
+
+def _fail(message: str) -> None:
+    _error(message)
     sys.exit(1)
 
 
@@ -23,12 +27,22 @@ def _warn(warnings: list[str]) -> None:
 
 
 def _load(path: str, allow_incomplete: bool):
+    """The journey at `path`, its warnings printed; exits 1 after printing its errors."""
+    journey = _load_or_report(path, allow_incomplete)
+    if journey is None:
+        sys.exit(1)
+    return journey
+
+
+def _load_or_report(path: str, allow_incomplete: bool):
+    """The journey at `path` with its warnings printed, or None after printing its errors."""
     from .loader import load_journey
 
     try:
         journey, warnings = load_journey(path, allow_incomplete=allow_incomplete)
     except JourneyFileError as error:
-        _fail(str(error) if len(error.problems) == 1 else f"{len(error.problems)} problems\n{error}")
+        _error(str(error) if len(error.problems) == 1 else f"{len(error.problems)} problems\n{error}")
+        return None
     _warn(warnings)
     return journey
 
@@ -57,9 +71,15 @@ def main() -> None:
 @click.option("--allow-incomplete", is_flag=True, help="Compile steps with missing settings as skips.")
 def validate(files: tuple[str, ...], allow_incomplete: bool) -> None:
     """Check journey files; errors name the file, the step and the key."""
-    for file in files:
-        journey = _load(file, allow_incomplete)
-        click.echo(f"{file}: ok ({len(journey.steps)} steps)")
+    failed = False
+    for file in files:  # every file, so that one run shows every error
+        journey = _load_or_report(file, allow_incomplete)
+        if journey is None:
+            failed = True
+        else:
+            click.echo(f"{file}: ok ({len(journey.steps)} steps)")
+    if failed:
+        sys.exit(1)
 
 
 @main.command(name="compile")

@@ -95,11 +95,21 @@ def _number(value: Any) -> float | None:
 
 def _equal(actual: Any, expected: Any) -> bool:
     if isinstance(actual, bool) or isinstance(expected, bool):
-        return actual is expected or (isinstance(actual, str) and actual.lower() == str(expected).lower())
+        return _boolean(actual) is not None and _boolean(actual) is _boolean(expected)
     left, right = _number(actual), _number(expected)
     if left is not None and right is not None and not (isinstance(actual, str) and isinstance(expected, str)):
         return left == right
     return actual == expected
+
+
+def _boolean(value: Any) -> bool | None:
+    """true/false, also as the strings "true"/"false" (any case) a webhook may send; else None.
+    Either side may be the string: equality is symmetric."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
 
 
 def _ordered(op: str, left: float | None, right: float | None) -> bool:

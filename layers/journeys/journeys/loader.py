@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ def _parse(text: str, file: str | None, allow_incomplete: bool) -> tuple[Journey
         top = JourneyFile.model_validate(raw)
     except ValidationError as error:
         # Report top-level errors; steps are checked one by one below when they are a list.
-        problems += [p for p in _problems(error) if not (p.key or "").startswith("steps.")]
+        problems += [p for p in _problems(error, raw) if not (p.key or "").startswith("steps.")]
         top = None
     raw_steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
     skip_incomplete = allow_incomplete or raw.get("incomplete") == "skip"
@@ -94,14 +95,14 @@ def _steps(raw_steps: list, skip_incomplete: bool, problems: list[Problem]):
         if not isinstance(raw, dict):
             problems.append(Problem("a step is a mapping with id and type", label))
             continue
-        if raw.get("type") not in SETTINGS:
-            valid = ", ".join(SETTINGS)
-            problems.append(Problem(f"unknown step type {raw.get('type')!r}; valid types: {valid}", label, "type"))
+        wrong_type = _type_problem(raw.get("type"))
+        if wrong_type:
+            problems.append(Problem(wrong_type, label, "type"))
             continue
         try:
             step = Step.model_validate(raw)
         except ValidationError as error:
-            problems += [Problem(p.message, label, p.key) for p in _problems(error)]
+            problems += [Problem(p.message, label, p.key) for p in _problems(error, raw)]
             continue
         if step.id in seen:
             problems.append(Problem(f"duplicate step id (also step #{seen[step.id] + 1})", step.id, "id"))
@@ -129,12 +130,23 @@ def _steps(raw_steps: list, skip_incomplete: bool, problems: list[Problem]):
     return steps, settings, skipped, warnings
 
 
+def _type_problem(step_type: Any) -> str | None:
+    """Why `type` names no step type, or None. Checked before anything else reads the step: the type
+    picks the settings model, and YAML may give a list or a mapping here (unhashable)."""
+    valid = ", ".join(SETTINGS)
+    if step_type is None:
+        return f"required key is missing; valid types: {valid}"
+    if not isinstance(step_type, str) or step_type not in SETTINGS:
+        return f"unknown step type {step_type!r}; valid types: {valid}"
+    return None
+
+
 def _settings(step: Step):
     """Validated settings, or the list of problems with them."""
     try:
         validated = SETTINGS[step.type].model_validate(step.settings)
     except ValidationError as error:
-        return [Problem(p.message, step.id, f"settings.{p.key}" if p.key else "settings") for p in _problems(error)]
+        return [Problem(p.message, step.id, f"settings.{p.key}" if p.key else "settings") for p in _problems(error, step.settings)]
     bad_templates = templates.check(step.settings)
     if bad_templates:
         return [Problem(message, step.id, f"settings.{key}") for key, message in bad_templates]
@@ -167,19 +179,65 @@ def _dollar_key(value: Any, path: str = "") -> str | None:
     return None
 
 
-def _problems(error: ValidationError) -> list[Problem]:
-    out = []
-    for item in error.errors():
-        # Drop union-member names pydantic adds to the location (e.g. 'FieldCondition').
-        parts = [str(p) for p in item["loc"] if not (isinstance(p, str) and p[:1].isupper())]
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif item["type"] == "missing":
-            message = "required key is missing"
-        out.append(Problem(message, key=".".join(parts) or None))
-    # A union reports one error per member; keep each location once.
+def _problems(error: ValidationError, raw: Any) -> list[Problem]:
+    """pydantic's errors as problems a user can act on: locations are keys of the file (`raw`, what was
+    validated), never pydantic's names for union members; of a union, only the member that came
+    closest to matching speaks; each (key, message) once."""
+    located = [(item, *_file_location(item["loc"], raw)) for item in error.errors()]
+    closest = _closest_members(located)
     unique: dict[tuple, Problem] = {}
-    for problem in out:
+    for item, parts, member in located:
+        if member is not None and closest[member[0]] != member[1]:
+            continue
+        problem = Problem(_message(item), key=".".join(parts) or None)
         unique.setdefault((problem.key, problem.message), problem)
     return list(unique.values())
+
+
+def _file_location(loc: tuple, raw: Any) -> tuple[list[str], tuple | None]:
+    """The keys of `loc` that are in the file (or missing from it), and the first union member pydantic
+    named on the way, as (where, member name)."""
+    parts: list[str] = []
+    member = None
+    here = raw
+    for part in loc:
+        if _has(here, part):
+            here = here[part]
+        elif _is_member_name(part):
+            member = member or (tuple(parts), part)
+            continue
+        else:
+            here = None  # a required key that is missing: nothing below it in the file
+        parts.append(str(part))
+    return parts, member
+
+
+def _has(container: Any, part: Any) -> bool:
+    if isinstance(container, dict):
+        return part in container
+    return isinstance(container, list) and isinstance(part, int) and -len(container) <= part < len(container)
+
+
+def _is_member_name(part: Any) -> bool:
+    """pydantic's label for a union member or a validator (`FieldCondition`, `list[RandomBranch]`,
+    `function-after[...]`, `literal['never','always']`, `[key]`), which no key of a journey looks like."""
+    return isinstance(part, str) and (part[:1].isupper() or "[" in part or "(" in part)
+
+
+def _closest_members(located: list) -> dict[tuple, str]:
+    """For each union in the errors, the member whose errors reach deepest into the file (first on a tie)."""
+    depth: dict[tuple, dict[str, int]] = {}
+    for item, _, member in located:
+        if member is not None:
+            members = depth.setdefault(member[0], {})
+            members[member[1]] = max(members.get(member[1], 0), len(item["loc"]))
+    return {where: max(members, key=members.get) for where, members in depth.items()}
+
+
+def _message(item: dict) -> str:
+    if item["type"] == "extra_forbidden":
+        return "unknown key"
+    if item["type"] == "missing":
+        return "required key is missing"
+    message = item["msg"].removeprefix("Value error, ")
+    return re.sub(r" or instance of \w+$", "", message)  # "a valid dictionary or instance of Entry"

@@ -7,9 +7,11 @@ first (steps as raw mappings), then each step against the model of its type.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationInfo, field_validator, model_validator,
+)
 
 from .durations import DurationError, parse_duration
 from .timezones import known_timezone
@@ -41,44 +43,102 @@ Operator = Literal[
     "equals", "not_equals", "gt", "gte", "lt", "lte", "contains", "not_contains", "starts_with",
     "in", "not_in", "exists", "not_exists", "before", "after",
 ]
+OPERATORS = get_args(Operator)
 NO_VALUE_OPS = {"exists", "not_exists"}
 LIST_OPS = {"in", "not_in"}
+TIME_OPS = {"before", "after"}
+CONDITION_SHAPE = "a condition is {field, op, value} or one of all: [...], any: [...], not: {...}"
 
 
 class FieldCondition(Strict):
     field: str = Field(pattern=FIELD, description="contact.<attr>, event.<attr> or journey.<data_key>.<path>")
     op: Operator
-    value: Any = None
+    # Validated even when left out: most operators need a value, and the error belongs to `value`.
+    value: Any = Field(None, validate_default=True)
 
-    @model_validator(mode="after")
-    def _value_fits_operator(self) -> "FieldCondition":
-        if self.op in NO_VALUE_OPS:
-            return self
-        if self.value is None:
-            raise ValueError(f"operator '{self.op}' needs a value")
-        if self.op in LIST_OPS and not isinstance(self.value, list):
-            raise ValueError(f"operator '{self.op}' needs a list value")
-        if self.op in {"before", "after"}:
+    @field_validator("field", mode="before")
+    @classmethod
+    def _known_source(cls, value: Any) -> Any:
+        if isinstance(value, str) and not re.match(FIELD, value):
+            raise ValueError(f"{value!r} is not a field: use contact.<attr>, event.<attr> or journey.<data_key>.<path>")
+        return value
+
+    @field_validator("op", mode="before")
+    @classmethod
+    def _known_operator(cls, value: Any) -> Any:
+        if not isinstance(value, str) or value not in OPERATORS:
+            raise ValueError(f"unknown operator {value!r}; valid: {', '.join(OPERATORS)}")
+        return value
+
+    @field_validator("value")
+    @classmethod
+    def _value_fits_operator(cls, value: Any, info: ValidationInfo) -> Any:
+        op = info.data.get("op")  # absent when `op` itself was wrong: that error is enough
+        if op is None or op in NO_VALUE_OPS:
+            return value
+        if value is None:
+            raise ValueError(f"'{op}' needs a value")
+        if op in LIST_OPS and not isinstance(value, list):
+            raise ValueError(f"'{op}' needs a list")
+        if op in TIME_OPS:
             from .conditions import timestamp_operand_is_valid
 
-            if not timestamp_operand_is_valid(self.value):
-                raise ValueError(f"operator '{self.op}' needs an ISO 8601 timestamp or a relative time like -7d")
-        return self
+            if not timestamp_operand_is_valid(value):
+                raise ValueError(f"'{op}' needs an ISO 8601 timestamp or a relative time like -7d")
+        return value
+
+
+def _list_of_conditions(value: Any) -> Any:
+    if not isinstance(value, list):
+        raise ValueError("takes a list of conditions")
+    if not value:
+        raise ValueError("list at least one condition")
+    return value
 
 
 class AllCondition(Strict):
     all: list["Condition"] = Field(min_length=1)
+    _listed = field_validator("all", mode="before")(_list_of_conditions)
 
 
 class AnyCondition(Strict):
     any: list["Condition"] = Field(min_length=1)
+    _listed = field_validator("any", mode="before")(_list_of_conditions)
 
 
 class NotCondition(Strict):
     not_: "Condition" = Field(alias="not")
 
+    @field_validator("not_", mode="before")
+    @classmethod
+    def _one_condition(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            raise ValueError("takes one condition, not a list (wrap several in all: or any:)")
+        return value
 
-Condition = Union[AllCondition, AnyCondition, NotCondition, FieldCondition]
+
+def _condition_kind(value: Any) -> str | None:
+    """Which kind of condition a mapping is, decided before validating it, so that one mistake
+    gets one error (a plain union would report every kind it is not)."""
+    if isinstance(value, BaseModel):
+        return type(value).__name__
+    if not isinstance(value, dict):
+        return None
+    for key, kind in (("all", "AllCondition"), ("any", "AnyCondition"), ("not", "NotCondition")):
+        if key in value:
+            return kind
+    return "FieldCondition" if "field" in value or "op" in value else None
+
+
+Condition = Annotated[
+    Union[
+        Annotated[AllCondition, Tag("AllCondition")],
+        Annotated[AnyCondition, Tag("AnyCondition")],
+        Annotated[NotCondition, Tag("NotCondition")],
+        Annotated[FieldCondition, Tag("FieldCondition")],
+    ],
+    Discriminator(_condition_kind, custom_error_type="condition_shape", custom_error_message=CONDITION_SHAPE),
+]
 AllCondition.model_rebuild()
 AnyCondition.model_rebuild()
 NotCondition.model_rebuild()
@@ -201,6 +261,13 @@ class Wait(Strict):
     on_event: str | None = None
     on_timeout: str | None = None
 
+    @field_validator("days")
+    @classmethod
+    def _some_days(cls, value):
+        if value == []:  # an empty list would read as "never"; every day is what leaving it out means
+            raise ValueError("list at least one day, or leave it out for every day")
+        return value
+
     @field_validator("duration")
     @classmethod
     def _valid_duration(cls, value):
@@ -238,9 +305,36 @@ class RandomBranch(Strict):
     next: str
 
 
+MIXED_SPLIT = "a split's branches are either all conditional (when) or all random (weight), not both"
+
+
+def _branch_kind(value: Any) -> str:
+    """A split is random when its branches carry weights (decided before validating, one error per mistake)."""
+    branches = value if isinstance(value, list) else []
+    random = any(isinstance(b, RandomBranch) or (isinstance(b, dict) and "weight" in b) for b in branches)
+    return "RandomBranches" if random else "ConditionBranches"
+
+
 class Split(Strict):
-    branches: list[ConditionBranch] | list[RandomBranch] = Field(min_length=1)
+    branches: Annotated[
+        Union[
+            Annotated[list[ConditionBranch], Field(min_length=1), Tag("ConditionBranches")],
+            Annotated[list[RandomBranch], Field(min_length=1), Tag("RandomBranches")],
+        ],
+        Discriminator(_branch_kind),
+    ]
     default: str | None = None
+
+    @field_validator("branches", mode="before")
+    @classmethod
+    def _one_kind_of_branch(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("list at least one branch")
+            keys = {key for branch in value if isinstance(branch, dict) for key in ("when", "weight") if key in branch}
+            if keys == {"when", "weight"}:
+                raise ValueError(MIXED_SPLIT)
+        return value
 
     @model_validator(mode="after")
     def _shape(self):

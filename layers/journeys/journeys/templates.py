@@ -62,14 +62,35 @@ def template_fields(settings: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 
 def check(settings: Any) -> list[tuple[str, str]]:
-    """(key, message) for each template in settings that does not parse."""
+    """(key, message) for each template in settings that would not render: a syntax error, or a filter
+    or tag this environment does not have (Liquid only finds those out when it renders, for every contact)."""
     problems = []
     for key, source in template_fields(settings):
         try:
-            parse(source)
+            validate(source)
         except TemplateError as error:
             problems.append((key, str(error)))
     return problems
+
+
+# Tags that read other template files: a journey has none, so they would fail for every contact.
+_NO_TEMPLATE_FILES = {"include", "render"}
+
+
+@lru_cache(maxsize=4096)
+def validate(source: str) -> None:
+    """Raise TemplateError unless `source` parses and uses only filters and tags of the one environment."""
+    analysis = parse(source).analyze(include_partials=False)  # partials: none exist, reported below
+    unknown_filters = sorted(name for name in analysis.filters if name not in _ENV.filters)
+    if unknown_filters:
+        raise TemplateError(f"invalid template {source!r}: unknown filter {_names(unknown_filters)}")
+    file_tags = sorted(name for name in analysis.tags if name in _NO_TEMPLATE_FILES or name not in _ENV.tags)
+    if file_tags:
+        raise TemplateError(f"invalid template {source!r}: tag {_names(file_tags)} is not available (a journey has no template files)")
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(repr(name) for name in names)
 
 
 def scope(contact: Mapping, event: Mapping | None = None, journey: Mapping | None = None) -> dict[str, Any]:

@@ -55,8 +55,9 @@ WORK = {
 
 def _marketing_email(ctx: StepContext, at: str) -> Outcome:
     contact = ctx.contact
-    if contact.get("subscribed") is False:
-        return Outcome("skipped", reason="unsubscribed")
+    not_subscribed = _not_subscribed(contact)
+    if not_subscribed:
+        return Outcome("skipped", reason=not_subscribed)
     rendered = templates.render_settings(ctx.event.step.settings, ctx.scope)
     to = str(rendered.get("to") or contact.get("email") or "").strip()
     if not to:
@@ -69,6 +70,17 @@ def _marketing_email(ctx: StepContext, at: str) -> Outcome:
         ref=ctx.ref,
     )
     return Outcome("done", message={"kind": "email", "to": to, "subject": subject, "at": at, "id": message_id})
+
+
+def _not_subscribed(contact: dict) -> str | None:
+    """Why marketing email may not go to this contact, or None. Only `subscribed: true` (or no
+    `subscribed` at all: the store's default is true) lets it go; a value like "no" or null is not
+    consent, so it is skipped rather than guessed at."""
+    if "subscribed" not in contact or contact["subscribed"] is True:
+        return None
+    if contact["subscribed"] is False:
+        return "unsubscribed"
+    return f"not subscribed (subscribed: {contact['subscribed']!r})"
 
 
 def _send(*, sender: str, to: list[str], subject: str, text: str | None, html: str | None, headers: dict[str, str], ref: str) -> str:

@@ -2,16 +2,52 @@
 
 from __future__ import annotations
 
+from botocore.exceptions import ClientError
+
 from .. import templates
 from .runtime import Outcome, StepContext
 
 
 def update_profile(ctx: StepContext) -> Outcome:
+    """set, unset and increment as one atomic update: all of it applies, or none of it."""
     s = ctx.settings
     values, unchanged = _values_to_set(ctx.event.step.settings.get("set") or {}, ctx.scope)
-    ctx.contacts.update(ctx.contact["id"], set=values, unset=s.unset, increment=s.increment)
+    try:
+        ctx.contacts.update(ctx.contact["id"], set=values, unset=s.unset, increment=s.increment)
+    except ClientError as error:
+        if not _is_wrong_operand(error):
+            raise
+        # Explained from the contact as stored now (not as read before): the update itself is the check.
+        why = _not_a_number(ctx.contacts.require(ctx.contact["id"]), s.increment)
+        return Outcome("failed", reason=f"{why}; nothing was applied (the step is one update)")
     reason = f"left unchanged (undefined): {', '.join(unchanged)}" if unchanged else None
     return Outcome("done", reason=reason)
+
+
+def _is_wrong_operand(error: ClientError) -> bool:
+    """DynamoDB's refusal to add a number to a non-number (`Incorrect operand type ... operand type: S`)."""
+    details = error.response.get("Error", {})
+    return details.get("Code") == "ValidationException" and "operand type" in str(details.get("Message", "")).lower()
+
+
+def _not_a_number(contact: dict, increment: dict) -> str:
+    for attr in increment:
+        value = contact.get(attr)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            return f"increment: attribute '{attr}' holds {_kind(value)}, not a number"
+    return "increment: an attribute to increment does not hold a number"
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
 
 
 def _values_to_set(templates_by_attr: dict, scope: dict) -> tuple[dict, list[str]]:
