@@ -13,6 +13,12 @@ _ISO = re.compile(
 )
 
 
+# A wait must really wait (a 0s wait would let a loop spin) and end within the life of a Standard
+# workflow execution (at most one year).
+WAIT_MIN_SECONDS = 1
+WAIT_MAX_SECONDS = 365 * 86400
+
+
 class DurationError(ValueError):
     pass
 
@@ -30,6 +36,16 @@ def parse_duration(text: object) -> int:
     raise DurationError(
         f"invalid duration {text!r}: use a number and a unit (90s, 15m, 2h, 3d, 1w) or ISO 8601 (P3D, PT2H)"
     )
+
+
+def parse_wait(text: object) -> int:
+    """Seconds of a wait (`duration`, a for_event `timeout`, an optimized send's `window`): 1s to 365d."""
+    seconds = parse_duration(text)
+    if seconds < WAIT_MIN_SECONDS:
+        raise DurationError(f"{text!r} does not wait: a wait lasts at least 1s")
+    if seconds > WAIT_MAX_SECONDS:
+        raise DurationError(f"{text!r} is longer than 365d: a Standard workflow execution lasts at most one year")
+    return seconds
 
 
 def parse_relative(text: object, now: dt.datetime) -> dt.datetime | None:

@@ -7,13 +7,14 @@ first (steps as raw mappings), then each step against the model of its type.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import (
     BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationInfo, field_validator, model_validator,
 )
 
-from .durations import DurationError, parse_duration
+from .durations import DurationError, parse_duration, parse_wait
 from .timezones import known_timezone
 
 ID = r"^[a-z0-9][a-z0-9-]{0,39}$"
@@ -30,6 +31,15 @@ class Strict(BaseModel):
 def _duration(value: Any) -> str:
     try:
         parse_duration(value)
+    except DurationError as error:
+        raise ValueError(str(error)) from None
+    return value
+
+
+def _wait_duration(value: Any) -> str:
+    """A wait's length (duration, for_event timeout, optimized send window): 1s to 365d."""
+    try:
+        parse_wait(value)
     except DurationError as error:
         raise ValueError(str(error)) from None
     return value
@@ -166,7 +176,7 @@ class SendEmail(EmailContent):
 
 class SendOptimizedEmail(SendEmail):
     window: Duration = "24h"
-    _window = field_validator("window")(_duration)
+    _window = field_validator("window")(_wait_duration)
 
 
 class SendNotificationEmail(EmailContent):
@@ -249,7 +259,7 @@ class ForEvent(Strict):
     timeout: Duration
     on_event: str | None = None
     on_timeout: str | None = None
-    _timeout = field_validator("timeout")(_duration)
+    _timeout = field_validator("timeout")(_wait_duration)
 
 
 class Wait(Strict):
@@ -271,7 +281,7 @@ class Wait(Strict):
     @field_validator("duration")
     @classmethod
     def _valid_duration(cls, value):
-        return value if value is None else _duration(value)
+        return value if value is None else _wait_duration(value)
 
     @model_validator(mode="after")
     def _exactly_one(self):
@@ -406,6 +416,18 @@ NOT_TEMPLATES = {
 }
 
 
+EXIT = "exit"  # `else: exit`: the end of the journey, so no step may be called that
+STATE_NAME_MAX = 80  # Step Functions' limit on a state name; counted in UTF-16 code units, the stricter count
+# Line breaks and other control characters make the ASL invalid (asl-validator; AWS forbids control
+# characters, surrogates and U+FFFE/U+FFFF in names).
+NOT_IN_A_NAME = {"Cc", "Cs", "Zl", "Zp"}
+NONCHARACTERS = {"\ufffe", "\uffff"}
+
+
+def state_name_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 class Step(Strict):
     id: str = Field(pattern=STEP_ID)
     name: str | None = Field(None, max_length=80, description="the state's name in the AWS console; defaults to id")
@@ -414,6 +436,30 @@ class Step(Strict):
     settings: dict[str, Any] = Field(default_factory=dict)
     data_key: str | None = Field(None, pattern=DATA_KEY, description="integration steps: journey.<data_key> for later steps")
     next: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _not_a_keyword(cls, value: str) -> str:
+        if value == EXIT:
+            raise ValueError("'exit' is reserved: it means the end of the journey")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _state_name(cls, value: str | None) -> str | None:
+        """One line of printable text, stripped, that SAM leaves alone: it becomes a state's name."""
+        if value is None:
+            return None
+        name = value.strip()
+        if not name:
+            raise ValueError("a name needs a visible character (leave 'name' out to use the id)")
+        if any(unicodedata.category(char) in NOT_IN_A_NAME or char in NONCHARACTERS for char in name):
+            raise ValueError("a name is one line of printable text: no line breaks, tabs or other control characters")
+        if "${" in name:
+            raise ValueError("a name may not contain '${': SAM would substitute it at deploy time")
+        if state_name_length(name) > STATE_NAME_MAX:
+            raise ValueError(f"a name has at most {STATE_NAME_MAX} characters (a state's name on AWS)")
+        return name
 
     @property
     def label(self) -> str:

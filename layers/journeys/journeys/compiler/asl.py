@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..gcpause import paused_gc
-from ..model import CONTROL, INTEGRATIONS, MESSAGING, UPDATES, Journey, Step
-from .graph import END, EXIT, Graph
+from ..durations import parse_wait
+from ..model import CONTROL, INTEGRATIONS, MESSAGING, STATE_NAME_MAX, UPDATES, Journey, Step, state_name_length
+from .graph import END, EXIT, Graph, ends_journey
 
 FUNCTIONS = {
     **{t: "MessagingFunctionArn" for t in MESSAGING},
@@ -87,7 +88,10 @@ def compile_journey(journey: Journey) -> Compiled:
 class _Compiler:
     def __init__(self, journey: Journey):
         self.journey = journey
-        self.graph = Graph(journey.steps)
+        self.graph = Graph(journey.steps, journey.id)
+        # Unreachable steps (a warning) get no state: AWS rejects a state nothing leads to.
+        dead = set(self.graph.unreachable())
+        self.live = [step for step in journey.steps if step.id not in dead]
         self.nodes: dict[str, Node] = {}
         self.entry_state: dict[str, str] = {}  # step id -> the state where the step begins
         self.passthrough: dict[tuple[str, str | None], list[str]] = {}
@@ -97,7 +101,7 @@ class _Compiler:
     # ------------------------------------------------------------------ phase 1: nodes
     def run(self) -> Compiled:
         self._name_states()
-        for step in self.journey.steps:
+        for step in self.live:
             self._node(step)
         start, crossed = self._resolve(self.journey.steps[0].id)
         self._plan_lookahead()
@@ -117,18 +121,17 @@ class _Compiler:
 
     def _name_states(self) -> None:
         labels: dict[str, int] = {}
-        for step in self.journey.steps:
+        for step in self.live:
             labels[step.label] = labels.get(step.label, 0) + 1
         self.label = {}
-        for step in self.journey.steps:
-            name = step.label if labels[step.label] == 1 else f"{step.label} ({step.id})"
-            self.label[step.id] = self._unique(name[:80])
+        for step in self.live:
+            name = step.label if labels[step.label] == 1 else _with_suffix(step.label, f" ({step.id})")
+            self.label[step.id] = self._unique(name)
 
     def _unique(self, name: str) -> str:
-        candidate, n = name, 2
+        candidate, n = _clip(name, STATE_NAME_MAX), 2
         while candidate in self.names or candidate in (END_STATE, GOAL_STATE):
-            suffix = f" #{n}"
-            candidate, n = name[: 80 - len(suffix)] + suffix, n + 1
+            candidate, n = _with_suffix(name, f" #{n}"), n + 1
         self.names.add(candidate)
         return candidate
 
@@ -145,11 +148,11 @@ class _Compiler:
         if step.id in self.journey.skipped:
             self._add(Node(name, "skip", step), "skip")
         elif step.type == "send_optimized_email":
-            best = self._unique(f"{name[:68]}: best time")
+            best = self._unique(_with_suffix(name, ": best time"))
             self.entry_state[step.id] = best
             self._add(Node(best, "sched_wait", step), "best_time")
             self._add(Node(name, "task", step), "task")
-        elif _exits_itself(step, self.journey.id):
+        elif ends_journey(step, self.journey.id):
             self._add(Node(name, "succeed", step), "exit")  # a plain end: no Lambda, status SUCCEEDED
         elif step.type in FUNCTIONS:
             self._add(Node(name, "task", step), "task")
@@ -191,20 +194,27 @@ class _Compiler:
 
     # ------------------------------------------------------------------ phase 2: lookahead
     def _closure(self, target: str | None) -> dict[str, dict]:
-        """What must be known before reaching `target`: checks of choices, wake times of waits."""
-        if target is None:
-            return {}
-        node = self.nodes[target]
-        if node.kind == "skip":
-            return self._closure(node.edges[0])
-        if node.kind == "sched_wait":
-            return {"wake": {node.step.key: _wake_spec(node.step)}}
-        if node.kind == "choice":
-            merged = {"checks": {node.step.key: _check_spec(node.step)}}
-            for edge in node.edges:
-                _merge(merged, self._closure(edge))
-            return merged
-        return {}
+        """What must be known before reaching `target`: checks of choices, wake times of waits.
+
+        A depth-first walk through choices and skips, each visited once (choices whose branches
+        meet again would otherwise be walked once per path: exponential), in preorder."""
+        needs: dict[str, dict] = {}
+        seen: set[str] = set()
+        stack = [target]
+        while stack:
+            name = stack.pop()
+            if name is None or name in seen:
+                continue
+            seen.add(name)
+            node = self.nodes[name]
+            if node.kind == "skip":
+                stack.append(node.edges[0])
+            elif node.kind == "sched_wait":
+                needs.setdefault("wake", {})[node.step.key] = _wake_spec(node.step)
+            elif node.kind == "choice":
+                needs.setdefault("checks", {})[node.step.key] = _check_spec(node.step)
+                stack.extend(reversed(node.edges))  # the first branch is walked first
+        return needs
 
     def _plan_lookahead(self) -> None:
         self._edges()
@@ -230,7 +240,7 @@ class _Compiler:
         if not needs and not goal:
             return target
         suffix = "" if len(wait.edges) == 1 else (" (event)" if index == 0 else " (timeout)")
-        name = self._unique(f"After {wait.name[:64]}{suffix}")
+        name = self._unique(_with_suffix(f"After {wait.name}", suffix))
         refresh = self._add(Node(name, "refresh", None, [target], needs, goal), "refresh")
         if (wait.name, target) in self.passthrough:
             self.passthrough[(name, target)] = self.passthrough.pop((wait.name, target))
@@ -254,9 +264,7 @@ class _Compiler:
             why = f"{step.type} · step {step.id}" if step else "goal reached (exit_when) · generated" if node.name == GOAL_STATE else "end of the journey · generated"
             return {"Type": "Succeed", "Comment": why}
         if kind == "wait":
-            from ..durations import parse_duration
-
-            seconds = parse_duration(step.settings["duration"])
+            seconds = parse_wait(step.settings["duration"])
             return self._then({"Type": "Wait", "Comment": f"wait {step.settings['duration']} · step {step.id}", "Seconds": seconds}, node.edges[0])
         if kind == "sched_wait":
             what = "best send time" if step.type == "send_optimized_email" else "wait until"
@@ -326,7 +334,7 @@ class _Compiler:
 
     def _recovery(self, node: Node) -> str:
         """A failed Task did not evaluate what lies ahead: a refresh does, then the journey goes on."""
-        name = self._unique(f"Recover after {node.name[:60]}")
+        name = self._unique(f"Recover after {node.name}")
         self._add(Node(name, "refresh", None, [node.edges[0]], node.lookahead), "refresh")
         return name
 
@@ -351,8 +359,6 @@ class _Compiler:
         return {"Type": "Choice", "Comment": f"{step.type} · step {step.id}", "Choices": rules, "Default": default}
 
     def _event_wait(self, node: Node) -> dict[str, Any]:
-        from ..durations import parse_duration
-
         step = node.step
         for_event = step.settings["for_event"]
         payload = self._payload(node)
@@ -362,7 +368,7 @@ class _Compiler:
             "Comment": f"wait for event '{for_event['event']}' · step {step.id}",
             "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
             "Parameters": {"FunctionName": "${" + CONTROL_FUNCTION + "}", "Payload": payload},
-            "TimeoutSeconds": parse_duration(for_event["timeout"]),
+            "TimeoutSeconds": parse_wait(for_event["timeout"]),
             "ResultPath": "$.received",
             "Retry": RETRY,
             "Catch": [
@@ -373,9 +379,18 @@ class _Compiler:
         }
 
 
-def _exits_itself(step: Step, journey_id: str) -> bool:
-    """`exit_journey` of this very journey, unconditionally, is just the end of the journey."""
-    return step.type == "exit_journey" and step.apply_to is None and step.settings.get("journey") in (None, journey_id)
+def _clip(text: str, units: int) -> str:
+    """The longest start of `text` within `units` UTF-16 code units (a state name's measure)."""
+    text = text[:units]  # a character is one or two code units
+    while state_name_length(text) > units:
+        text = text[:-1]
+    return text
+
+
+def _with_suffix(name: str, suffix: str) -> str:
+    """`name` + `suffix` within a state name's length: the name gives way, the suffix (what tells
+    clashing states apart) stays whole."""
+    return _clip(name, STATE_NAME_MAX - state_name_length(suffix)) + suffix
 
 
 def _merge(into: dict[str, dict], more: dict[str, dict]) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..errors import Problem
-from ..model import Step
+from ..model import EXIT, Step
 
-END = "__end__"
-EXIT = "exit"
+END = "__end__"  # not a valid step id: cannot clash with one
+__all__ = ["END", "EXIT", "Graph", "ends_journey", "references"]
 
 
 def references(step: Step) -> Iterator[tuple[str, str | None]]:
@@ -32,11 +32,27 @@ def references(step: Step) -> Iterator[tuple[str, str | None]]:
                 yield f"settings.for_event.{key}", for_event.get(key)
 
 
-class Graph:
-    """Successors of every step; `next` defaults to the following step, the last to END."""
+def ends_journey(step: Step, journey_id: str | None) -> bool:
+    """`exit_journey` of this very journey, unconditionally (and fully configured, so not compiled
+    to a skip), is the end of the journey: nothing follows it."""
+    settings = step.settings
+    return (step.type == "exit_journey" and step.apply_to is None and set(settings) <= {"journey"}
+            and settings.get("journey") in (None, journey_id))
 
-    def __init__(self, steps: list[Step]):
+
+def is_real_wait(step: Step) -> bool:
+    """A wait that always takes time, so a loop through it cannot spin: every wait but `until`,
+    whose timestamp may be empty or past (then it does not wait)."""
+    return step.type == "wait" and step.settings.get("until") is None
+
+
+class Graph:
+    """Successors of every step; `next` defaults to the following step, the last to END.
+    With the journey's id, an `exit_journey` of the journey itself ends it too."""
+
+    def __init__(self, steps: list[Step], journey_id: str | None = None):
         self.steps = steps
+        self.journey_id = journey_id
         self.by_id = {step.id: step for step in steps}
         self.order = [step.id for step in steps]
         self.position = {sid: index for index, sid in enumerate(self.order)}
@@ -49,7 +65,7 @@ class Graph:
 
     def successors(self, step: Step) -> list[str]:
         s = step.settings
-        if step.type == "exit":
+        if step.type == "exit" or ends_journey(step, self.journey_id):
             return []
         if step.type == "goto":
             return [s["step"]]
@@ -76,10 +92,41 @@ class Graph:
             stack.extend(self.successors(self.by_id[current]))
         return [sid for sid in self.order if sid not in seen]
 
+    def never_ends(self, goal: bool = False) -> list[Problem]:
+        """A journey no path of which reaches its end loops forever: Step Functions rejects a state
+        machine without a terminal state (MISSING_END_STATE). `goal`: entry.exit_when is set, a way
+        out after every wait (and every loop passes a wait)."""
+        if goal or self.order[0] in self._can_end():
+            return []
+        return [Problem(
+            "the journey never ends: no path reaches an exit or the end of the last step, so contacts would "
+            "loop forever (Step Functions rejects a state machine without a way out); add an exit, a gate "
+            "with 'else: exit' or entry.exit_when", self.order[0], "next",
+        )]
+
+    def _can_end(self) -> set[str]:
+        """Steps from which some path reaches the end of the journey (a walk back from the ends)."""
+        before: dict[str, list[str]] = {sid: [] for sid in self.order}
+        ending = []
+        for step in self.steps:
+            targets = self.successors(step)
+            if not targets or any(t not in self.by_id for t in targets):
+                ending.append(step.id)  # exit, exit_journey of itself, END or `else: exit`
+            for target in targets:
+                if target in before:
+                    before[target].append(step.id)
+        seen, stack = set(ending), list(ending)
+        while stack:
+            for previous in before[stack.pop()]:
+                if previous not in seen:
+                    seen.add(previous)
+                    stack.append(previous)
+        return seen
+
     def cycles_without_wait(self) -> list[Problem]:
-        """A loop that passes no wait step would spin without end (Tarjan's SCC, waits removed)."""
-        nodes = [sid for sid in self.order if self.by_id[sid].type != "wait"]
-        edges = {sid: [t for t in self.successors(self.by_id[sid]) if t in self.by_id and self.by_id[t].type != "wait"] for sid in nodes}
+        """A loop that passes no real wait would spin without end (Tarjan's SCC, real waits removed)."""
+        nodes = [sid for sid in self.order if not is_real_wait(self.by_id[sid])]
+        edges = {sid: [t for t in self.successors(self.by_id[sid]) if t in self.by_id and not is_real_wait(self.by_id[t])] for sid in nodes}
         index: dict[str, int] = {}
         low: dict[str, int] = {}
         on_stack: set[str] = set()
@@ -122,13 +169,18 @@ class Graph:
                         if member == node:
                             break
                     if len(component) > 1 or node in edges[node]:
-                        members = [sid for sid in self.order if sid in component]
-                        problems.append(Problem(
-                            f"this loop passes no wait step and would spin without end: {' -> '.join(members + members[:1])}",
-                            members[0], "next",
-                        ))
+                        problems.append(self._spinning_loop(component))
 
         for node in nodes:
             if node not in index:
                 visit(node)
         return problems
+
+    def _spinning_loop(self, component: list[str]) -> Problem:
+        members = sorted(component, key=self.position.__getitem__)  # in file order
+        path = " -> ".join(members + members[:1])
+        if any(self.by_id[sid].type == "wait" for sid in members):  # only `until` waits on the way
+            why = "passes no wait step that always waits (a wait `until` a past time does not wait)"
+        else:
+            why = "passes no wait step"
+        return Problem(f"this loop {why} and would spin without end: {path}", members[0], "next")

@@ -30,6 +30,8 @@ ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/journeys-local"
 LOCAL_SENDER_DOMAIN = "journeys.example"
 RUN_TIMEOUT_SECONDS = 300  # wall clock; virtual waits cost nothing
+RUN_TIMEOUT_ENV = "JOURNEYS_RUN_TIMEOUT"  # seconds; overrides RUN_TIMEOUT_SECONDS
+STOP_GRACE_SECONDS = 5  # waiting for an overdue execution to sleep, then to end once stopped
 REPO = Path(__file__).resolve().parents[4]
 
 LOCAL_ENV = {
@@ -49,6 +51,20 @@ LOCAL_ENV = {
 # On AWS none of these is set: outbound calls refuse loopback, secrets come from AWS.
 RUN_ENV = {"JOURNEYS_ALLOW_LOOPBACK": "true", "JOURNEYS_SECRETS": "env"}
 JOURNEY_SUFFIXES = (".journey.yaml", ".journey.yml", ".journey.json")
+
+
+def run_timeout() -> float:
+    """The wall-clock limit of a local run: $JOURNEYS_RUN_TIMEOUT seconds, else 300."""
+    text = os.environ.get(RUN_TIMEOUT_ENV, "").strip()
+    if not text:
+        return RUN_TIMEOUT_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0
+    if not seconds > 0:
+        raise ValueError(f"{RUN_TIMEOUT_ENV}={text!r}: expected a number of seconds > 0")
+    return seconds
 
 
 def local_environment() -> None:
@@ -331,8 +347,10 @@ class LocalStack:
             self.waits.advance_to(until)
         return True
 
-    def wait(self, execution_arn: str, timeout: float = RUN_TIMEOUT_SECONDS) -> dict:
-        """Drive the virtual clock until the execution ends (or `timeout` wall-clock seconds pass)."""
+    def wait(self, execution_arn: str, timeout: float | None = None) -> dict:
+        """Drive the virtual clock until the execution ends, or stop it after `timeout` wall-clock
+        seconds (default: run_timeout()) and return it ABORTED (error Local.Timeout)."""
+        timeout = run_timeout() if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while True:
             # The backend's list of running executions is a cheap look; DescribeExecution through
@@ -342,10 +360,30 @@ class LocalStack:
                 if described["status"] != "RUNNING":
                     return described
             if time.monotonic() > deadline:
-                self.sfn.stop_execution(executionArn=execution_arn, error="Local.Timeout", cause=f"still running after {timeout}s")
-                return self.sfn.describe_execution(executionArn=execution_arn)
+                if self._stoppable(deadline):
+                    return self._stop(execution_arn, timeout)
+                time.sleep(0.002)  # the clock stands still now: it is on its way to its next wait
+                continue
             if not self.tick():
                 time.sleep(0.002)
+
+    def _stoppable(self, deadline: float) -> bool:
+        """Stop while every execution sleeps: stopped in the middle of a Task, moto may fail the
+        execution instead of aborting it. One that never sleeps is stopped after a grace period."""
+        return self.waits.idle_until() is not None or time.monotonic() > deadline + STOP_GRACE_SECONDS
+
+    def _stop(self, execution_arn: str, timeout: float) -> dict:
+        """Stop an execution that outlived the run's limit (a loop through waits goes on in virtual
+        time until stopped) and wait until it has ended: its status is then final (ABORTED)."""
+        cause = f"stopped after {timeout:g} s of wall-clock time, the local run's limit ({RUN_TIMEOUT_ENV} sets it)"
+        self.sfn.stop_execution(executionArn=execution_arn, error="Local.Timeout", cause=cause)
+        grace = time.monotonic() + STOP_GRACE_SECONDS
+        while execution_arn in self.waits.running() and time.monotonic() < grace:
+            time.sleep(0.01)
+        described = self.sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] == "ABORTED":  # AWS reports the error and cause StopExecution gave; moto does not
+            described.update(error="Local.Timeout", cause=cause)
+        return described
 
     def history(self, execution_arn: str) -> list[dict]:
         events, kwargs = [], {"executionArn": execution_arn, "maxResults": 1000}
@@ -399,11 +437,13 @@ def parse_event_at(text: str, start: dt.datetime) -> tuple[str, dt.datetime]:
 
 def run_journey(path: str | Path, contact: dict, event: dict | None = None, start: dt.datetime | None = None,
                 allow_incomplete: bool = False, stack: LocalStack | None = None, actions_file: str | Path | None = None,
-                event_at: list[str] | list[tuple[str, dt.datetime]] | None = None) -> Run:
+                event_at: list[str] | list[tuple[str, dt.datetime]] | None = None, timeout: float | None = None) -> Run:
     """Compile the journey at `path` and run `contact` through it; returns the finished Run.
 
     Every other journey beside `path` is deployed too (start_journey/exit_journey targets);
-    `actions_file` loads Actions into the table; `event_at` delivers events at virtual times."""
+    `actions_file` loads Actions into the table; `event_at` delivers events at virtual times.
+    A run still going after `timeout` wall-clock seconds (default run_timeout()) is stopped:
+    status ABORTED, reason naming the limit."""
     journey, _ = load_journey(path, allow_incomplete=allow_incomplete)
     compiled = compile_journey(journey)
     own = stack is None
@@ -424,7 +464,7 @@ def run_journey(path: str | Path, contact: dict, event: dict | None = None, star
         if entered.status == "NOT_ENTERED":
             return Run(journey, compiled, "NOT_ENTERED", reason=entered.reason, contact=stack.contacts.get(contact["id"]),
                        outbox=stack.outbox(), started_at=started)
-        described = stack.wait(arn)
+        described = stack.wait(arn, timeout)
         return Run(
             journey, compiled, described["status"], execution_arn=arn, history=stack.history(arn),
             output=json.loads(described["output"]) if described.get("output") else None,
