@@ -113,4 +113,4 @@ def test_given_an_unreachable_step_when_run_then_its_warning_is_printed_once(tmp
 
     # Then the warning is on stderr exactly once, and nothing else is
     assert done.returncode == 0, done.stderr
-    assert done.stderr == f"warning: {path}: step 'b': unreachable (no step leads to it)\n"
+    assert done.stderr == f"warning: {path}: step 'b': unreachable (no step leads to it): left out of the state machine\n"

@@ -62,20 +62,45 @@ def test_given_a_cycle_without_a_wait_then_it_is_rejected_naming_the_loop(write_
     assert "step 'a'" in text and "passes no wait step" in text and "a -> b -> a" in text
 
 
-def test_given_a_cycle_through_a_wait_then_it_compiles(write_journey):
+def test_given_a_cycle_through_a_wait_with_a_way_out_then_it_compiles(write_journey):
     path = write_journey(HEAD + """\
+  - {id: digest, type: send_email, settings: {subject: Digest, text: x}}
+  - {id: later, type: wait, settings: {duration: 1w}}
+  - {id: still-in, type: gate, settings: {when: {field: contact.plan, op: equals, value: pro}, else: exit}}
+  - {id: again, type: goto, settings: {step: digest}}
+""")
+    journey, warnings = load_journey(path)
+    assert [s.id for s in journey.steps] == ["digest", "later", "still-in", "again"] and warnings == []
+
+
+def test_given_a_cycle_through_a_wait_with_no_way_out_then_it_is_an_error_saying_how_to_end_it(write_journey):
+    # Step Functions rejects a state machine with no terminal state (asl-validator: MISSING_END_STATE).
+    text = problems(write_journey, """\
+  - {id: digest, type: send_email, settings: {subject: Digest, text: x}}
+  - {id: later, type: wait, settings: {duration: 1w}}
+  - {id: again, type: goto, settings: {step: digest}}
+""")
+    assert "step 'digest'" in text and "the journey never ends" in text
+    assert "add an exit, a gate with 'else: exit' or entry.exit_when" in text
+
+
+def test_given_a_cycle_with_no_exit_but_an_exit_when_goal_then_it_compiles(write_journey):
+    path = write_journey("""\
+journey: digest
+entry: {trigger: webhook, exit_when: {field: contact.plan, op: equals, value: churned}}
+steps:
   - {id: digest, type: send_email, settings: {subject: Digest, text: x}}
   - {id: later, type: wait, settings: {duration: 1w}}
   - {id: again, type: goto, settings: {step: digest}}
 """)
     journey, warnings = load_journey(path)
-    assert [s.id for s in journey.steps] == ["digest", "later", "again"] and warnings == []
+    assert journey.entry.exit_when is not None and warnings == []
 
 
 def test_given_an_unreachable_step_then_it_is_a_warning(write_journey):
     path = write_journey(HEAD + "  - {id: a, type: exit}\n  - {id: orphan, type: add_tag, settings: {tags: [x]}}\n")
     _, warnings = load_journey(path)
-    assert warnings == [f"{path}: step 'orphan': unreachable (no step leads to it)"]
+    assert warnings == [f"{path}: step 'orphan': unreachable (no step leads to it): left out of the state machine"]
 
 
 def test_given_top_level_errors_then_they_name_the_key(write_journey):

@@ -77,3 +77,17 @@ def test_given_a_branch_name_with_a_pipe_then_the_edge_label_stays_one_label():
 
     # A raw | would end Mermaid's -->|label| early.
     assert "  s_plan -->|Pro #124; Plus| s_tag" in text
+
+
+def test_given_an_exit_journey_of_itself_then_the_graph_draws_it_to_the_end():
+    journey, _ = parse_journey(textwrap.dedent("""\
+        journey: leave
+        entry: {trigger: webhook}
+        steps:
+          - {id: bye, type: exit_journey}
+          - {id: never, type: add_tag, settings: {tags: [x]}}
+        """))
+
+    text = mermaid(journey)
+
+    assert "  s_bye --> finish" in text and "s_bye --> s_never" not in text

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .compiler.graph import END, EXIT, Graph
+from .compiler.graph import END, EXIT, Graph, ends_journey
 from .model import Journey, Step
 
 START_NODE = "start"
@@ -45,7 +45,7 @@ def _shape(step: Step, node: str) -> str:
 def _edges(graph: Graph, step: Step) -> list[tuple[str, str | None]]:
     """(target step id or END, label) for every way out of the step."""
     s = step.settings
-    if step.type == "exit":
+    if step.type == "exit" or ends_journey(step, graph.journey_id):
         return [(END, None)]
     if step.type == "gate":
         return [(graph.default_next(step), "next"), (s["else"], "else")]
@@ -59,7 +59,7 @@ def _edges(graph: Graph, step: Step) -> list[tuple[str, str | None]]:
 
 
 def mermaid(journey: Journey) -> str:
-    graph = Graph(journey.steps)
+    graph = Graph(journey.steps, journey.id)  # exit_journey of itself ends the journey too
     ids = _node_ids(journey)
     lines = ["flowchart TD", f'  %% journey {journey.id}: {_escape(journey.name)}',
              f'  {START_NODE}(["{_escape(_entry_label(journey))}"])']

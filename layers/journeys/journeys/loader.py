@@ -58,9 +58,11 @@ def _parse(text: str, file: str | None, allow_incomplete: bool) -> tuple[Journey
     if top is not None and not problems:
         _check_references(steps, problems)
     if top is not None and not problems:
-        graph = Graph(steps)
-        problems += graph.cycles_without_wait()
-        warnings += [f"{file or 'journey'}: step '{sid}': unreachable (no step leads to it)" for sid in graph.unreachable()]
+        graph = Graph(steps, top.journey)
+        # A loop that spins says more than "never ends" (which such a loop usually is as well).
+        problems += graph.cycles_without_wait() or graph.never_ends(goal=top.entry.exit_when is not None)
+        warnings += [f"{file or 'journey'}: step '{sid}': unreachable (no step leads to it): left out of the state machine"
+                     for sid in graph.unreachable()]
     if problems or top is None:
         raise JourneyFileError(file, problems)
     warnings += [f"{file or 'journey'}: step '{sid}': {why} — compiled as a skip (contacts pass it by)" for sid, why in skipped.items()]
