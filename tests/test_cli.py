@@ -114,3 +114,36 @@ def test_given_an_unreachable_step_when_run_then_its_warning_is_printed_once(tmp
     # Then the warning is on stderr exactly once, and nothing else is
     assert done.returncode == 0, done.stderr
     assert done.stderr == f"warning: {path}: step 'b': unreachable (no step leads to it): left out of the state machine\n"
+
+
+def test_given_a_contact_file_with_bad_fields_then_each_is_named_and_nothing_runs(tmp_path):
+    contact = tmp_path / "bad.json"
+    contact.write_text(json.dumps({"id": "c-1", "email": "nope", "tags": "vip", "timezone": "Mars/Base"}))
+
+    done = journeys("run", str(SHARED / "lead-nurturing.journey.yaml"), "--contact", str(contact))
+
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith(f"error: {contact}: ")
+    assert "email: Value error, not an email address" in done.stderr
+    assert "tags: Input should be a valid list" in done.stderr and "unknown timezone 'Mars/Base'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_given_subscribed_no_in_a_contact_file_then_it_is_stored_false_and_no_marketing_email_goes(tmp_path):
+    contact = tmp_path / "no.json"
+    contact.write_text(json.dumps({"id": "c-no", "email": "no@example.com", "subscribed": "no"}))
+
+    done = journeys("run", str(SHARED / "lead-nurturing.journey.yaml"), "--contact", str(contact), "--json")
+
+    trace = json.loads(done.stdout)
+    assert trace["contact"]["subscribed"] is False
+    assert trace["messages"] == []
+
+
+def test_given_a_run_limit_that_is_not_a_number_of_seconds_then_one_clear_error(tmp_path):
+    by_option = journeys("run", str(SHARED / "lead-nurturing.journey.yaml"), "--contact", ADA, "--timeout", "0")
+    by_env = subprocess.run([sys.executable, "-m", "journeys.cli", "run", str(SHARED / "lead-nurturing.journey.yaml"), "--contact", ADA],
+                            capture_output=True, text=True, cwd=REPO, env={**__import__("os").environ, "JOURNEYS_RUN_TIMEOUT": "abc"})
+
+    assert (by_option.returncode, by_option.stderr) == (1, "error: --timeout 0.0: expected a number of seconds > 0\n")
+    assert (by_env.returncode, by_env.stderr) == (1, "error: JOURNEYS_RUN_TIMEOUT='abc': expected a number of seconds > 0\n")

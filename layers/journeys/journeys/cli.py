@@ -115,6 +115,20 @@ def schema() -> None:
     click.echo(json.dumps(journey_json_schema(), indent=2))
 
 
+def _valid_contact(contact_file: str, contact: dict) -> dict:
+    """The contact file as the entry webhook takes it (journeys.contact_model): every mistake named
+    by its field, values as the webhook would store them (`subscribed: "no"` is false)."""
+    from pydantic import ValidationError
+
+    from .contact_model import ContactIn
+
+    try:
+        return ContactIn.model_validate(contact).model_dump(exclude_unset=True, mode="json")
+    except ValidationError as error:
+        problems = [f"{'.'.join(str(part) for part in e['loc']) or 'contact'}: {e['msg']}" for e in error.errors()]
+        _fail(f"{contact_file}: " + "; ".join(problems))
+
+
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--contact", "contact_file", required=True, type=click.Path(dir_okay=False), help="Contact JSON ({id, email, ...}).")
@@ -125,16 +139,16 @@ def schema() -> None:
               help="Deliver event NAME for the contact at a virtual time (+duration from --start, or ISO 8601). Repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the trace contract).")
 @click.option("--allow-incomplete", is_flag=True, help="Compile steps with missing settings as skips.")
-def run(file, contact_file, event_file, actions_file, start, event_at, as_json, allow_incomplete) -> None:
+@click.option("--timeout", type=float, default=None,
+              help="Wall-clock seconds before the run is stopped (default: $JOURNEYS_RUN_TIMEOUT, else 300).")
+def run(file, contact_file, event_file, actions_file, start, event_at, as_json, allow_incomplete, timeout) -> None:
     """Run one contact through a journey locally (moto, virtual clock)."""
     from . import clock
-    from .local.runner import run_journey
+    from .local.runner import run_journey, run_timeout
     from .local.trace import build_trace
 
     _load(file, allow_incomplete)  # report file errors before starting anything
-    contact = _read_json(contact_file, "contact")
-    if not isinstance(contact.get("id"), str) or not contact["id"]:
-        _fail(f"{contact_file}: a contact needs a string 'id'")
+    contact = _valid_contact(contact_file, _read_json(contact_file, "contact"))
     event = _read_json(event_file, "event")
     started = clock.parse_timestamp(start) if start else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     if started is None:
@@ -157,7 +171,13 @@ def run(file, contact_file, event_file, actions_file, start, event_at, as_json, 
         except ValueError as error:
             _fail(str(error))
         options["event_at"] = list(event_at)
-    result = run_journey(file, contact, event, start=started, allow_incomplete=allow_incomplete, **options)
+    if timeout is not None and not timeout > 0:
+        _fail(f"--timeout {timeout}: expected a number of seconds > 0")
+    try:
+        limit = timeout or run_timeout()
+    except ValueError as error:  # $JOURNEYS_RUN_TIMEOUT that is not a number of seconds
+        _fail(str(error))
+    result = run_journey(file, contact, event, start=started, allow_incomplete=allow_incomplete, timeout=limit, **options)
     trace = build_trace(result)
     if as_json:
         click.echo(json.dumps(trace, indent=2, ensure_ascii=False))

@@ -27,7 +27,6 @@ import html
 import json
 import math
 import os
-import re
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
@@ -39,13 +38,12 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parser import parse
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import clock, entry, observability, unsubscribe
 from .catalog import Catalog
 from .store import ContactStore, JourneyStore
-from .timezones import known_timezone
+from .contact_model import ContactIn
 
 SIGNATURE_HEADER = "x-journeys-signature"
 SECRET_ENV = "JOURNEYS_WEBHOOK_SECRET"
@@ -61,8 +59,6 @@ MAX_BODY_BYTES = 64 * 1024
 SFN_ATTEMPTS = 4
 SFN_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": SFN_ATTEMPTS}, connect_timeout=2, read_timeout=3)
 THROTTLED = {"ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"}
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-ATTRIBUTE_NAME_MAX = 255  # contact attributes become DynamoDB attribute names (never empty)
 # DynamoDB numbers: magnitude from 1E-130 to below 1E+126, 38 significant digits; else a write fails.
 NUMBER_MIN, NUMBER_MAX, NUMBER_DIGITS = 1e-130, 1e126, 38
 
@@ -72,56 +68,6 @@ app = APIGatewayHttpResolver()
 
 
 # ------------------------------------------------------------------ request bodies
-
-
-class ContactIn(BaseModel):
-    """A contact as senders give it: `id` plus any attributes (stored as given, merged)."""
-
-    model_config = ConfigDict(extra="allow")
-    id: str = Field(min_length=1, max_length=256)
-    email: str | None = Field(None, max_length=254)
-    first_name: str | None = Field(None, max_length=256)
-    last_name: str | None = Field(None, max_length=256)
-    timezone: str | None = None
-    tags: list[str] | None = None
-    groups: list[str] | None = None
-    subscribed: bool | None = Field(None, description="false unsubscribes; true is ignored (consent is not given by webhook)")
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value):
-        if value is not None and not EMAIL.match(value):
-            raise ValueError("not an email address")
-        return value
-
-    _timezone = field_validator("timezone")(known_timezone)
-
-    @model_validator(mode="after")
-    def _attribute_names(self):
-        bad = [path for path in _attribute_paths(self.model_extra or {}) if not 1 <= len(path[-1]) <= ATTRIBUTE_NAME_MAX]
-        if bad:
-            shown = ", ".join(repr(".".join(path)) for path in bad[:5])
-            raise PydanticCustomError("attribute_name", "attribute names must be 1 to {max} characters: {names}",
-                                      {"max": ATTRIBUTE_NAME_MAX, "names": shown})
-        return self
-
-    def as_contact(self) -> dict[str, Any]:
-        contact = self.model_dump(exclude_unset=True, mode="json")
-        if contact.get("subscribed") is True:
-            del contact["subscribed"]  # an unsubscribed contact stays unsubscribed
-        return contact
-
-
-def _attribute_paths(attributes: dict[str, Any], parent: tuple[str, ...] = ()):
-    """Every attribute name with its path, nested maps included (each is a DynamoDB name)."""
-    for name, value in attributes.items():
-        yield parent + (name,)
-        if isinstance(value, dict):
-            yield from _attribute_paths(value, parent + (name,))
-        elif isinstance(value, list):
-            for item in value:
-                if isinstance(item, dict):
-                    yield from _attribute_paths(item, parent + (name,))
 
 
 class EntryRequest(BaseModel):

@@ -1,0 +1,68 @@
+"""A contact as it arrives, from a webhook sender or a local contact file: one model for both.
+
+`{id, email, first_name, ..., timezone, tags: [], groups: [], subscribed}` plus any attributes
+(JOURNEYS.md, Contacts); attribute names become DynamoDB attribute names.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from .timezones import known_timezone
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ATTRIBUTE_NAME_MAX = 255  # contact attributes become DynamoDB attribute names (never empty)
+
+
+class ContactIn(BaseModel):
+    """A contact as senders give it: `id` plus any attributes (stored as given, merged)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(min_length=1, max_length=256)
+    email: str | None = Field(None, max_length=254)
+    first_name: str | None = Field(None, max_length=256)
+    last_name: str | None = Field(None, max_length=256)
+    timezone: str | None = None
+    tags: list[str] | None = None
+    groups: list[str] | None = None
+    subscribed: bool | None = Field(None, description="false unsubscribes; true is ignored (consent is not given by webhook)")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value):
+        if value is not None and not EMAIL.match(value):
+            raise ValueError("not an email address")
+        return value
+
+    _timezone = field_validator("timezone")(known_timezone)
+
+    @model_validator(mode="after")
+    def _attribute_names(self):
+        bad = [path for path in _attribute_paths(self.model_extra or {}) if not 1 <= len(path[-1]) <= ATTRIBUTE_NAME_MAX]
+        if bad:
+            shown = ", ".join(repr(".".join(path)) for path in bad[:5])
+            raise PydanticCustomError("attribute_name", "attribute names must be 1 to {max} characters: {names}",
+                                      {"max": ATTRIBUTE_NAME_MAX, "names": shown})
+        return self
+
+    def as_contact(self) -> dict[str, Any]:
+        contact = self.model_dump(exclude_unset=True, mode="json")
+        if contact.get("subscribed") is True:
+            del contact["subscribed"]  # an unsubscribed contact stays unsubscribed
+        return contact
+
+
+def _attribute_paths(attributes: dict[str, Any], parent: tuple[str, ...] = ()):
+    """Every attribute name with its path, nested maps included (each is a DynamoDB name)."""
+    for name, value in attributes.items():
+        yield parent + (name,)
+        if isinstance(value, dict):
+            yield from _attribute_paths(value, parent + (name,))
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    yield from _attribute_paths(item, parent + (name,))
