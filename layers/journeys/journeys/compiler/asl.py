@@ -77,7 +77,20 @@ class Compiled:
 
     def to_json(self) -> str:
         with paused_gc():
-            return json.dumps(self.asl, indent=2, ensure_ascii=False) + "\n"
+            return protect_dollar_braces(json.dumps(self.asl, indent=2, ensure_ascii=False)) + "\n"
+
+
+# SAM/CloudFormation's DefinitionSubstitutions rewrite every ${...} in the definition's text. Our
+# placeholders are whole JSON strings; any other "${" is the user's (e.g. "Total: ${{ order.total }}")
+# and is written as the JSON escape \u0024{, which decodes to the same text but matches no placeholder.
+PLACEHOLDERS = sorted(set(FUNCTIONS.values()) | {CONTROL_FUNCTION})
+
+
+def protect_dollar_braces(text: str) -> str:
+    text = text.replace("${", "\\u0024{")
+    for name in PLACEHOLDERS:
+        text = text.replace(f'"\\u0024{{{name}}}"', f'"${{{name}}}"')
+    return text
 
 
 def compile_journey(journey: Journey) -> Compiled:
