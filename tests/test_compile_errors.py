@@ -261,3 +261,21 @@ def test_given_days_empty_then_it_is_a_compile_error(write_journey):
 
     # When loaded, Then the error says what to write instead
     assert load_errors(path) == f"{path}: step 'w': settings.days: list at least one day, or leave it out for every day"
+
+
+@pytest.mark.parametrize("head, steps, expected", [
+    ("journey: Bad_Id\nentry: {trigger: webhook}\nsteps:\n", "  - {id: a, type: exit}\n",
+     "journey: 'Bad_Id' is not valid here: use lowercase letters, digits and '-', starting with a letter or digit, at most 40 characters"),
+    ("journey: ok\nentry: {trigger: webhook, re_entry: {after: soon}}\nsteps:\n", "  - {id: a, type: exit}\n",
+     "entry.re_entry.after: invalid duration 'soon'"),
+    (HEAD, "  - {id: w, type: wait, settings: {until_time: 9am}}\n  - {id: a, type: exit}\n",
+     "step 'w': settings.until_time: '9am' is not valid here: use a time of day as HH:MM, 24-hour"),
+    (HEAD, "  - {id: '-a', type: exit}\n",
+     "step '-a': id: '-a' is not valid here: use letters, digits, '-' and '_', starting with a letter or digit"),
+    (HEAD, "  - {id: u, type: update_profile, settings: {set: {visits: 0}, increment: {visits: 1}}}\n",
+     "step 'u': settings: attribute 'visits' is in both set and increment: one step changes an attribute once"),
+])
+def test_given_a_value_of_the_wrong_form_then_the_error_says_what_to_write_not_a_regex(write_journey, head, steps, expected):
+    text = problems(write_journey, steps, head=head)
+
+    assert expected in text and "should match pattern" not in text

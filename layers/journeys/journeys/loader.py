@@ -236,10 +236,23 @@ def _closest_members(located: list) -> dict[tuple, str]:
     return {where: max(members, key=members.get) for where, members in depth.items()}
 
 
+# What a key that must match a pattern may hold, in words (pydantic would print the regex).
+PATTERN_HINTS = {
+    "journey": "lowercase letters, digits and '-', starting with a letter or digit, at most 40 characters (it names the state machine)",
+    "id": "letters, digits, '-' and '_', starting with a letter or digit, at most 64 characters",
+    "data_key": "letters, digits and '_', not starting with a digit, at most 64 characters",
+    "until_time": 'a time of day as HH:MM, 24-hour, e.g. "09:00"',
+    "field": "contact.<attr>, event.<attr> or journey.<data_key>.<path>",
+}
+
+
 def _message(item: dict) -> str:
     if item["type"] == "extra_forbidden":
         return "unknown key"
     if item["type"] == "missing":
         return "required key is missing"
+    key = next((part for part in reversed(item["loc"]) if isinstance(part, str)), None)
+    if item["type"] == "string_pattern_mismatch" and key in PATTERN_HINTS:
+        return f"{item['input']!r} is not valid here: use {PATTERN_HINTS[key]}"
     message = item["msg"].removeprefix("Value error, ")
     return re.sub(r" or instance of \w+$", "", message)  # "a valid dictionary or instance of Entry"

@@ -11,7 +11,7 @@ import unicodedata
 from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import (
-    BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationInfo, field_validator, model_validator,
+    AfterValidator, BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationInfo, field_validator, model_validator,
 )
 
 from .durations import DurationError, parse_duration, parse_wait
@@ -202,6 +202,12 @@ class UpdateProfile(Strict):
         touched = set(self.set) | set(self.unset) | set(self.increment)
         if "id" in touched:
             raise ValueError("a contact's 'id' cannot be changed")
+        # One atomic update (DynamoDB: "paths overlap") cannot set, unset or increment one attribute twice.
+        parts = {"set": set(self.set), "unset": set(self.unset), "increment": set(self.increment)}
+        for attr in sorted(touched):
+            where = [name for name, attrs in parts.items() if attr in attrs]
+            if len(where) > 1:
+                raise ValueError(f"attribute '{attr}' is in both {' and '.join(where)}: one step changes an attribute once")
         return self
 
 
@@ -479,15 +485,13 @@ class Entry(Strict):
     trigger: Literal["webhook", "event"]
     event: str | None = None
     criteria: Condition | None = None
-    re_entry: Literal["never", "always"] | dict[Literal["after"], str] = "never"
+    re_entry: Literal["never", "always"] | dict[Literal["after"], Annotated[str, AfterValidator(_duration)]] = "never"
     exit_when: Condition | None = None
 
     @model_validator(mode="after")
     def _event_trigger_named(self):
         if self.trigger == "event" and not self.event:
             raise ValueError("trigger 'event' needs 'event' (the event name that enters contacts)")
-        if isinstance(self.re_entry, dict):
-            _duration(self.re_entry["after"])
         return self
 
     @property
