@@ -28,21 +28,19 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-def _duration(value: Any) -> str:
-    try:
-        parse_duration(value)
-    except DurationError as error:
-        raise ValueError(str(error)) from None
-    return value
+def _checked_by(parse):
+    """A pydantic validator keeping the text of a duration that `parse` accepts."""
+    def check(value: Any) -> str:
+        try:
+            parse(value)
+        except DurationError as error:
+            raise ValueError(str(error)) from None
+        return value
+    return check
 
 
-def _wait_duration(value: Any) -> str:
-    """A wait's length (duration, for_event timeout, optimized send window): 1s to 365d."""
-    try:
-        parse_wait(value)
-    except DurationError as error:
-        raise ValueError(str(error)) from None
-    return value
+_duration = _checked_by(parse_duration)
+_wait_duration = _checked_by(parse_wait)  # a wait's length (duration, for_event timeout, optimized send window): 1s to 365d
 
 
 Duration = Annotated[str, Field(description="90s, 15m, 2h, 3d, 1w or ISO 8601 (P3D)")]
