@@ -226,6 +226,33 @@ steps:
     assert membership["entries"] == 2 and not membership.get("running")  # nothing left that may run
 
 
+def test_given_an_execution_step_functions_no_longer_knows_when_exit_journey_then_the_running_one_still_ends(write_journey, ada):
+    """Closed executions are purged after ~90 days: DescribeExecution then says it does not exist."""
+    from journeys.local.runner import LocalStack, run_journey
+    from journeys.local.trace import build_trace
+
+    write(write_journey, NURTURE, "nurture")
+    source = write(write_journey, """\
+journey: campaign
+entry: {trigger: webhook}
+steps:
+  - {id: first, type: start_journey, settings: {journey: nurture}}
+  - {id: an-hour, type: wait, settings: {duration: 1h}}
+  - {id: stop, type: exit_journey, settings: {journey: nurture}}
+""", "campaign")
+    purged = "arn:aws:states:us-east-1:123456789012:execution:nurture:c-ada-entered-months-ago"
+    with LocalStack(START) as stack:
+        stack.journeys.record_entry(ada["id"], "nurture", purged, "2025-09-01T08:00:00Z")  # never ended in this world
+        trace = build_trace(run_journey(source, ada, {}, stack=stack))
+        nurture = stack.sfn.list_executions(stateMachineArn=stack.state_machines["nurture"])["executions"]
+        statuses = [stack.wait(execution["executionArn"])["status"] for execution in nurture]
+        membership = stack.journeys.membership(ada["id"], "nurture")
+
+    assert outcomes(trace) == {"first": "done", "an-hour": "done", "stop": "done"}
+    assert statuses == ["ABORTED"]
+    assert not membership.get("running")  # the purged one is forgotten with the stopped one
+
+
 def test_given_many_entries_that_ended_when_entering_again_then_the_record_forgets_the_ended_ones(write_journey, ada):
     from journeys.compiler import compile_journey
     from journeys.loader import load_journey

@@ -103,8 +103,11 @@ def enter_contact(journey_id: str, rules: Entry, contact: dict[str, Any], event:
         return EntryResult("DUPLICATE", execution_arn=_execution_arn(state_machine_arn, name),
                            reason="this event already entered the contact")
     running = journeys.record_entry(stored["id"], journey_id, arn, clock.iso(clock.now()))
-    if len(running) > RUNNING_SET_LIMIT:
-        journeys.forget_executions(stored["id"], journey_id, [other for other in running if not _running(sfn, other)])
+    if len(running) > RUNNING_SET_LIMIT and len(running) % RUNNING_SET_LIMIT == 1:
+        # Each time the set grows past another RUNNING_SET_LIMIT, not on every entry: one
+        # DescribeExecution per earlier execution, amortised to about one per entry.
+        ended = [other for other in running if other != arn and execution_status(sfn, other) != "RUNNING"]
+        journeys.forget_executions(stored["id"], journey_id, ended)
     return EntryResult("STARTED", execution_arn=arn)
 
 
@@ -114,11 +117,13 @@ def _started_before(membership: dict[str, Any] | None, name: str) -> str | None:
     return next((arn for arn in known if arn and arn.endswith(":" + name)), None)
 
 
-def _running(sfn, execution_arn: str) -> bool:
+def execution_status(sfn, execution_arn: str) -> str | None:
+    """RUNNING, SUCCEEDED, ABORTED, ...; None once Step Functions no longer knows the execution
+    (closed executions are purged after about 90 days)."""
     try:
-        return sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
+        return sfn.describe_execution(executionArn=execution_arn)["status"]
     except sfn.exceptions.ExecutionDoesNotExist:
-        return False
+        return None
 
 
 def _execution_arn(state_machine_arn: str, name: str) -> str:

@@ -91,16 +91,19 @@ def start_journey(ctx: StepContext) -> Outcome:
 def exit_journey(ctx: StepContext) -> Outcome:
     me = ctx.event
     target = ctx.settings.journey or me.journey.id
+    cause = f"exit_journey step '{me.step.id}' of journey '{me.journey.id}'"
     if target == me.journey.id:
-        # This execution ends here, as the compiled plain end (Succeed) of an unconditional self-exit does.
-        executions = [me.execution]
-    else:
-        with _naming("exit_journey"):
-            Catalog.packaged().entry(target)
-        executions = may_be_running(ctx.journeys.membership(ctx.contact["id"], target))
+        # This execution ends here (it is running: this step runs in it), as the compiled plain
+        # end (Succeed) of an unconditional self-exit does.
+        _sfn().stop_execution(executionArn=me.execution, error=EXITED_ERROR, cause=cause)
+        ctx.journeys.forget_executions(ctx.contact["id"], target, [me.execution])
+        return Outcome("done")
+    with _naming("exit_journey"):
+        Catalog.packaged().entry(target)
+    executions = may_be_running(ctx.journeys.membership(ctx.contact["id"], target))
     if not executions:
         return Outcome("skipped", reason=f"not in journey {target}")
-    stopped, ended = stop_running(executions, cause=f"exit_journey step '{me.step.id}' of journey '{me.journey.id}'")
+    stopped, ended = stop_running(executions, cause=cause)
     ctx.journeys.forget_executions(ctx.contact["id"], target, stopped + list(ended))
     if not stopped:
         return Outcome("skipped", reason=f"journey {target} already finished ({', '.join(sorted(set(ended.values())))})")
@@ -108,12 +111,13 @@ def exit_journey(ctx: StepContext) -> Outcome:
 
 
 def stop_running(executions: list[str], cause: str) -> tuple[list[str], dict[str, str]]:
-    """StopExecution for each execution still RUNNING; (stopped, {ended execution: its status})."""
+    """StopExecution for each execution still RUNNING; (stopped, {ended execution: its status}).
+    An execution Step Functions no longer knows (purged ~90 days after it closed) has ended too."""
     sfn = _sfn()
     stopped: list[str] = []
     ended: dict[str, str] = {}
     for execution in executions:
-        status = sfn.describe_execution(executionArn=execution)["status"]
+        status = entry.execution_status(sfn, execution) or "PURGED"
         if status == "RUNNING":
             sfn.stop_execution(executionArn=execution, error=EXITED_ERROR, cause=cause)
             stopped.append(execution)
