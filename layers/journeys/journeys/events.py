@@ -68,6 +68,12 @@ def _resume_waits(delivery: Delivery, output: str, sfn) -> tuple[list[str], list
     expired: list[str] = []
     for wait in journeys.event_waits(contact_id, name):
         execution = wait["execution"]
+        if _past_deadline(wait):
+            # The wait has timed out (on_timeout), whatever Step Functions would say: its stale
+            # token goes (if still this one), and nothing is claimed for this event.
+            if journeys.take_event_wait(contact_id, name, execution, wait["task_token"]):
+                expired.append(execution)
+            continue
         if not delivery.claim(execution):
             continue  # this event already resumed it (a repeat, or a retry of a delivery that failed midway)
         # Take the token first (only if it is still this one): a resumed execution that loops back
@@ -75,10 +81,6 @@ def _resume_waits(delivery: Delivery, output: str, sfn) -> tuple[list[str], list
         if not journeys.take_event_wait(contact_id, name, execution, wait["task_token"]):
             delivery.release(execution)
             continue  # another delivery took it
-        if _past_deadline(wait):
-            delivery.release(execution)
-            expired.append(execution)  # the wait has timed out (on_timeout), whatever Step Functions would say
-            continue
         try:
             sfn.send_task_success(taskToken=wait["task_token"], output=output)
         except stale:

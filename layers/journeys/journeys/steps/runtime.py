@@ -141,7 +141,8 @@ def inline_room(ctx: StepContext, data_key: str) -> int:
 
 def keep_data(ctx: StepContext, data_key: str, result: dict[str, Any]) -> dict[str, Any]:
     """What the state may carry of an integration result; one that does not fit is stored, referenced."""
-    if json_size(result) <= min(INLINE_DATA_LIMIT, inline_room(ctx, data_key)):
+    size = json_size(result)
+    if size <= INLINE_DATA_LIMIT and size <= inline_room(ctx, data_key):  # the room only when it can fit
         return result
     ref, note = ctx.journeys.store_large_result(ctx.event.execution, ctx.event.state.seq, data_key, result)
     marks = {"truncated": True} if result.get("truncated") else {}  # the trace shows the cut without a read
