@@ -19,7 +19,6 @@ from .idempotency import enabled as idempotency_enabled
 from .idempotency import once_per_step
 from .steps.runtime import GoalReached, StepInProgress, StepWork, run_task
 
-GOAL_EXITS = "GoalExits"  # the metric template.yaml's error alarms subtract
 
 logger = observability.logger()
 tracer = observability.tracer()
@@ -48,7 +47,7 @@ def step_handler(function: str, work: dict[str, StepWork]) -> Callable[[dict, An
         except GoalReached:
             # Written before the error leaves the handler (count flushes stdout): the error alarm
             # of this function subtracts it from Lambda's Errors.
-            observability.count(GOAL_EXITS, {"FunctionName": getattr(context, "function_name", None)})
+            observability.count(observability.GOAL_EXITS, {"FunctionName": getattr(context, "function_name", None)})
             raise
         except StepInProgress:
             raise  # the compiled Retry waits it out: not a failure
