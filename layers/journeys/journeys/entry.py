@@ -56,8 +56,11 @@ def idempotency_key(event: dict[str, Any], contact: dict[str, Any]) -> str:
     """The event's own key when it has one, else a hash of the event and the contact as sent: a
     webhook delivered twice names the same execution (Step Functions starts it once), while a new
     payload is a new entry, subject to re_entry."""
+    key = explicit_key(event)
+    if key:
+        return key
     sent = json.dumps({"event": event, "contact": contact}, sort_keys=True, default=str)
-    return explicit_key(event) or hashlib.sha256(sent.encode()).hexdigest()[:24]
+    return hashlib.sha256(sent.encode()).hexdigest()[:24]
 
 
 def execution_name(journey_id: str, contact_id: str, key: str) -> str:
