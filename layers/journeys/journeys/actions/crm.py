@@ -52,9 +52,6 @@ crm = register(Module("crm", CrmConfig, "A generic REST CRM: tasks, contacts and
 
 def _send(ctx: Context, config: CrmConfig, method: str, path: str, body: BaseModel) -> HttpResult:
     headers = {"Accept": "application/json"}
-    if method == "POST":
-        # Retries of a POST must not create two tasks: one key per step call, the same on every retry.
-        headers["Idempotency-Key"] = ctx.idempotency_key
     if config.api_key is not None:
         headers["Authorization"] = f"Bearer {ctx.reveal(config.api_key)}"
     return ctx.request(method, join_url(config.base_url, path), headers=headers,

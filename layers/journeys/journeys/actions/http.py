@@ -113,8 +113,6 @@ def _headers(ctx: Context, config: HttpConfig, extra: dict[str, str]) -> tuple[d
 def request(ctx: Context, config: HttpConfig, input: RequestInput) -> HttpResult:
     """Send one request to base_url + path."""
     headers, sensitive = _headers(ctx, config, input.headers)
-    if input.method == "POST" and not any(name.lower() == "idempotency-key" for name in headers):
-        headers["Idempotency-Key"] = ctx.idempotency_key  # a retried POST must not act twice
     body: dict[str, Any] = {}
     if isinstance(input.body, str):
         body["content"] = input.body

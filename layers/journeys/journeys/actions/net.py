@@ -313,24 +313,29 @@ def request(
     sensitive_headers: Iterable[str] = (),
     verify: ssl.SSLContext | bool = True,
     total_timeout: float | None = None,
+    idempotency_key: str | None = None,
 ) -> HttpResult:
     """Send a request under `policy`. `retries` is the number of extra attempts after the first, made on
     429, 5xx, connection failures and timeouts. Redirects are followed here (at most 5), each hop checked.
     `sensitive_headers` are dropped, with Authorization and Cookie, when a redirect leaves the origin.
     `verify` is httpx's: an SSLContext trusting a private CA, for instance. `timeout` is per attempt;
-    `total_timeout` bounds the whole call: no attempt starts or lasts beyond it."""
+    `total_timeout` bounds the whole call: no attempt starts or lasts beyond it. A POST carries
+    `idempotency_key` as its Idempotency-Key (the same on every attempt, so a retried POST cannot act
+    twice) unless the caller's headers set one."""
     deadline = Deadline.after(total_timeout)
     method = method.upper()
     current = httpx.URL(url)
     if params:
         current = current.copy_merge_params({k: v for k, v in params.items() if v is not None})
     sent_headers = {"User-Agent": USER_AGENT, **_check_headers(headers or {})}
+    if method == "POST" and idempotency_key and not _has_header(sent_headers, "Idempotency-Key"):
+        sent_headers["Idempotency-Key"] = idempotency_key
     if json is not None and content is not None:
         raise ActionError("give either a JSON body or content, not both")
     body: bytes | None = None
     if json is not None:
         body = jsonlib.dumps(json, default=str).encode()
-        if not any(k.lower() == "content-type" for k in sent_headers):
+        if not _has_header(sent_headers, "Content-Type"):
             sent_headers["Content-Type"] = "application/json"
     elif content is not None:
         body = content.encode() if isinstance(content, str) else bytes(content)
@@ -437,15 +442,13 @@ def call_webhook(
     carries `idempotency_key` as its Idempotency-Key unless the journey sets that header itself."""
     policy = policy or OutboundPolicy()
     sent, sensitive = reveal_headers(headers or {}, secrets)
-    if method.upper() == "POST" and idempotency_key and not _has_header(sent, "Idempotency-Key"):
-        sent["Idempotency-Key"] = idempotency_key
     kwargs: dict[str, Any] = {}
     if isinstance(body, (str, bytes)):
         kwargs["content"] = body
     elif body is not None:
         kwargs["json"] = body
     result = request(method, url, headers=sent, timeout=timeout, retries=retries, policy=policy, sleep=sleep,
-                     sensitive_headers=sensitive, total_timeout=total_timeout, **kwargs)
+                     sensitive_headers=sensitive, total_timeout=total_timeout, idempotency_key=idempotency_key, **kwargs)
     return result.to_dict()
 
 

@@ -44,6 +44,7 @@ class Context:
         kwargs.setdefault("timeout", self.timeout)
         kwargs.setdefault("retries", self.retries)
         kwargs.setdefault("total_timeout", self.total_timeout)
+        kwargs.setdefault("idempotency_key", self.idempotency_key)  # POSTs carry it (net.request)
         return request(method, url, policy=self.policy, sleep=self.sleep, **kwargs)
 
 
