@@ -272,6 +272,18 @@ def test_given_a_callback_wait_when_the_task_succeeds_then_it_resumes_with_the_o
     assert world.exited_at(arn, "Wait") == START + dt.timedelta(hours=2)
 
 
+def test_given_an_execution_waiting_for_a_callback_when_the_world_ends_then_its_thread_ends_too(world):
+    from journeys.local.moto_bridge import end_all_executions
+
+    world.start("callback-left", CALLBACK, "Wait")
+    deadline = time.monotonic() + 5
+    while world.waits.idle_until() is None:  # asleep in the callback wait (a day's timeout)
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+
+    assert end_all_executions(timeout=3) == []  # none left to wake in a later world
+
+
 def test_given_a_run_left_waiting_when_the_next_world_starts_then_nothing_of_it_leaks_in(ada):
     """A world that ends while an execution sleeps in a Wait must not let that execution go on
     (and send email) inside the next world."""

@@ -224,7 +224,8 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
             return original_callback_wait(self, env, timeout_seconds, callback_endpoint, heartbeat_endpoint)
         execution = execution_of(env)  # a frame's own program state never sees a StopExecution
         waits.sleep(execution, timeout_seconds,
-                    woken=lambda: callback_endpoint.get_outcome() is not None or not waits.is_running(execution))
+                    woken=lambda: callback_endpoint.get_outcome() is not None or not env.is_running()
+                    or not waits.is_running(execution))
         outcome = callback_endpoint.get_outcome()
         return outcome if outcome is not None else CallbackOutcomeTimedOut(callback_id=callback_endpoint.callback_id)
 
