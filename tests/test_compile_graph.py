@@ -368,14 +368,15 @@ def test_given_a_journey_that_loops_forever_when_run_locally_then_it_is_stopped_
     from journeys.local.runner import run_journey
 
     path = write_journey(HEAD + LOOP)
+    before = set(threading.enumerate()) | set(TMP_THREADS)  # what earlier tests may have left is theirs
 
     run = run_journey(path, {"id": "c1", "email": "c1@example.com", "x": 1}, start=MONDAY_8AM, timeout=1)
 
     assert run.status == "ABORTED"
     assert run.reason == "stopped after 1 s of wall-clock time, the local run's limit (JOURNEYS_RUN_TIMEOUT sets it)"
     assert run.history[-1]["type"] == "ExecutionAborted"
-    assert [t for t in TMP_THREADS if t.is_alive()] == []  # no execution goes on after the run
-    assert [t.name for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon] == []
+    assert [t for t in TMP_THREADS if t.is_alive() and t not in before] == []  # no execution goes on after the run
+    assert [t.name for t in threading.enumerate() if t not in before and not t.daemon] == []
 
 
 def test_given_the_cli_and_a_journey_that_loops_forever_then_it_exits_at_the_limit_with_status_aborted(write_journey, tmp_path):

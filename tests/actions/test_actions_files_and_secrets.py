@@ -8,13 +8,14 @@ import pytest
 from pydantic import SecretStr
 
 from actions_testserver import Reply, server  # noqa: F401 - fixture
+from conftest import SHARED
 from journeys.actions import (
     ActionError, ActionsFileError, ActionSpec, AwsSecrets, EnvSecrets, OutboundBlocked, OutboundPolicy,
     SecretNotFound, load_actions_file, parse_actions, run_action,
 )
 from journeys.actions.crm import CrmConfig
 
-SHARED = "/work/shared/journeys/actions.yaml"
+SHARED_ACTIONS = SHARED / "actions.yaml"  # ../shared beside the clone, wherever it is
 SECRET = "sup3r-s3cr3t-value"
 LOOPBACK_OK = OutboundPolicy(allow_loopback=True)
 
@@ -34,7 +35,7 @@ def problems_of(path) -> str:
 
 
 def test_given_the_shared_actions_file_when_loading_then_both_actions_are_read():
-    specs = load_actions_file(SHARED)
+    specs = load_actions_file(SHARED_ACTIONS)
 
     assert set(specs) == {"enrich", "crm"}
     assert specs["crm"].type == "crm" and specs["crm"].config["base_url"].endswith("/crm")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 
 from integrations_support import START, details, outcomes, quick_http  # noqa: F401 - fixtures
+from journeys.entry import RUNNING_SET_LIMIT
 
 
 def write(write_journey, text: str, name: str):
@@ -128,7 +129,8 @@ def until_all_sleep(stack, wall_seconds: float = 30) -> None:
     import time
 
     deadline = time.monotonic() + wall_seconds
-    while stack.waits.idle_until() is None and time.monotonic() < deadline:
+    while stack.waits.idle_until() is None:
+        assert time.monotonic() < deadline, f"executions still busy after {wall_seconds} s"
         time.sleep(0.005)
 
 
@@ -269,13 +271,14 @@ steps:
     with LocalStack(START) as stack:
         stack.deploy(compile_journey(journey))
         sizes = []
-        for n in range(18):
+        for n in range(RUNNING_SET_LIMIT + 2):
             entered = stack.enter(journey, ada, {"id": f"visit-{n}"})
             assert stack.wait(entered.execution_arn)["status"] == "SUCCEEDED"
             sizes.append(len(may_be_running(stack.journeys.membership(ada["id"], "quick"))))
 
-    assert sizes[:16] == list(range(1, 17))  # up to the limit, every entry is remembered
-    assert sizes[16] <= 1 and sizes[17] <= 2  # past it, entering forgot the executions that had ended
+    limit = RUNNING_SET_LIMIT
+    assert sizes[:limit] == list(range(1, limit + 1))  # up to the limit, every entry is remembered
+    assert sizes[limit] == 1 and sizes[limit + 1] == 2  # past it, entering forgot the executions that had ended
 
 
 def settle(stack, until=None, wall_seconds: float = 120) -> None:
@@ -283,7 +286,8 @@ def settle(stack, until=None, wall_seconds: float = 120) -> None:
     import time
 
     deadline = time.monotonic() + wall_seconds
-    while stack.waits.running() and (until is None or stack.clock.now() < until) and time.monotonic() < deadline:
+    while stack.waits.running() and (until is None or stack.clock.now() < until):
+        assert time.monotonic() < deadline, f"executions still running after {wall_seconds} s"
         if not stack.tick():
             time.sleep(0.005)
 

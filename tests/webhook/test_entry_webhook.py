@@ -42,7 +42,7 @@ def test_given_a_signed_entry_when_posted_then_the_execution_runs_to_completion_
     response = world.call(sample("entry/post-entries-lead-nurturing.json"))
 
     assert response["statusCode"] == 202, response["body"]
-    assert starts == [LIVE.format("lead-nurturing")]  # the live alias, exactly as deployed
+    assert starts == [LIVE.format("lead-nurturing")]  # through the live alias, as deployed (less the stack prefix)
     body = response["json"]
     assert body["status"] == "STARTED" and body["journey"] == "lead-nurturing" and body["contact_id"] == "c-ada"
     assert body["execution_arn"].startswith("arn:aws:states:us-east-1:123456789012:execution:lead-nurturing:c-ada-")
@@ -355,7 +355,7 @@ def test_given_throttling_outlasting_the_retries_then_503_with_retry_after_not_a
     response = world.call(entries(http_event, "lead-nurturing", {"contact": ADA}))
 
     assert response["statusCode"] == 503 and response["headers"]["Retry-After"] == "1"
-    assert throttle.calls == 4 and len(no_backoff_sleep) == 3  # standard retry mode: 4 attempts, backoff between
+    assert throttle.calls == webhook.SFN_ATTEMPTS and len(no_backoff_sleep) == webhook.SFN_ATTEMPTS - 1  # backoff between attempts
     assert "retry" in response["json"]["error"]
 
 

@@ -24,7 +24,8 @@ def _load(path: Path, name: str):
 samples = _load(REPO / "events" / "generate.py", "journeys_sample_events")
 
 
-# As template.yaml sets it (journeys.catalog): every journey entered through its `live` alias. Local
+# The shape template.yaml gives it (journeys.catalog): every journey entered through its `live` alias;
+# deployed names carry a `<stack>_` prefix, which local worlds leave out. Local
 # state machines are named by journey id alone; moto_bridge runs NAME for `NAME:live`.
 DEPLOYED_ARN_PATTERN = "arn:aws:states:us-east-1:123456789012:stateMachine:{journey}:live"
 
