@@ -18,9 +18,13 @@ def metrics_on(monkeypatch):
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "journeys-dev")
 
 
-def entered(out: str) -> list[dict]:
+def counted(out: str, metric: str) -> list[dict]:
     records = [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
-    return [{k: r[k] for k in r["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]} for r in records if "JourneyEntered" in r]
+    return [{k: r[k] for k in r["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]} for r in records if metric in r]
+
+
+def entered(out: str) -> list[dict]:
+    return counted(out, "JourneyEntered")
 
 
 def dashboard_schema() -> set[str]:
@@ -42,3 +46,14 @@ def test_given_a_webhook_entry_then_journey_entered_has_the_same_dimensions(metr
 
     assert response["statusCode"] == 202, response["body"]
     assert entered(capfd.readouterr().out) == [{"service": "journeys-dev", "Journey": "lead-nurturing"}]
+
+
+def test_given_an_event_whose_journey_keeps_the_contact_out_then_journey_not_entered_is_counted_for_it(metrics_on, world, http_event, capfd):
+    body = {"name": "trial_started", "contact": {"id": "c-paid", "email": "p@example.com", "plan": "paid"}, "payload": {"id": "evt-9"}}
+
+    response = world.call(http_event("POST", "/events", body, route="/events"))
+
+    assert response["statusCode"] == 200 and response["json"]["not_entered"][0]["journey"] == "trial-onboarding"
+    out = capfd.readouterr().out
+    assert counted(out, "JourneyNotEntered") == [{"service": "journeys-dev", "Journey": "trial-onboarding"}]
+    assert counted(out, "JourneyEntered") == []

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import clock, conditions
+from . import clock, conditions, observability
 from .model import Entry
 from .store import may_be_running
 
@@ -81,13 +81,26 @@ class EntryResult:
     reason: str | None = None
 
 
+ENTRY_METRICS = {"STARTED": "JourneyEntered", "DUPLICATE": "JourneyDuplicate", "NOT_ENTERED": "JourneyNotEntered"}
+
+
 def enter_contact(journey_id: str, rules: Entry, contact: dict[str, Any], event: dict[str, Any], *,
                   state_machine_arn: str, sfn, contacts, journeys, event_name: str | None = None) -> EntryResult:
     """Upsert the contact, apply the entry rules, start the execution (once per idempotency key).
 
-    The one way into a journey: the webhook, start_journey and the local runner all call it.
-    `contact` is the contact as the sender gave it (it keys an event that has no key of its own).
+    The one way into a journey: the webhook (entries and events), start_journey and the local runner
+    all call it, so its outcome is counted here (JourneyEntered, JourneyDuplicate, JourneyNotEntered
+    by Journey) whoever asked. `contact` is the contact as the sender gave it (it keys an event that
+    has no key of its own).
     """
+    result = _enter(journey_id, rules, contact, event, state_machine_arn=state_machine_arn, sfn=sfn,
+                    contacts=contacts, journeys=journeys, event_name=event_name)
+    observability.count(ENTRY_METRICS[result.status], {"Journey": journey_id})
+    return result
+
+
+def _enter(journey_id: str, rules: Entry, contact: dict[str, Any], event: dict[str, Any], *,
+           state_machine_arn: str, sfn, contacts, journeys, event_name: str | None) -> EntryResult:
     stored = contacts.upsert(contact)
     membership = journeys.membership(stored["id"], journey_id)
     name = execution_name(journey_id, stored["id"], idempotency_key(event, contact))

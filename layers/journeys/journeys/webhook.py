@@ -300,8 +300,6 @@ def enter(journey: str) -> Response:
             observability.count("JourneyThrottled", {"Journey": journey})
             raise HttpError(503, "Step Functions is throttling; retry (the same event never starts twice)") from None
         raise
-    observability.count({"STARTED": "JourneyEntered", "DUPLICATE": "JourneyDuplicate"}.get(result.status, "JourneyNotEntered"),
-                        {"Journey": journey})
     logger.info("entry", extra={"status": result.status, "reason": result.reason})
     payload = {"journey": journey, "contact_id": contact["id"], "status": result.status,
                "execution_arn": result.execution_arn, **({"reason": result.reason} if result.reason else {})}
@@ -324,21 +322,9 @@ def event() -> Response:
         if _throttled(error):
             raise HttpError(503, "Step Functions is throttling; retry (the same event never starts twice)") from None
         raise
-    for execution in delivered.get("entered", []):
-        # The same dimensions as /journeys/<journey>/entries: one dashboard line per journey.
-        observability.count("JourneyEntered", {"Journey": _journey_of(execution, request.name, svc.catalog)})
     logger.info("event delivered", extra={k: len(v) for k, v in delivered.items() if isinstance(v, list)})
     busy = delivered.get("entered") or delivered.get("resumed")
     return _json(202 if busy else 200, {"event": request.name, "contact_id": contact["id"], **delivered})
-
-
-def _journey_of(execution_arn: str, event_name: str, catalog: Catalog) -> str | None:
-    """The journey an execution started by `event_name` belongs to (by its state machine's name)."""
-    machine = execution_arn.split(":")[6] if execution_arn.count(":") >= 7 else None
-    for journey_id in catalog.triggered_by(event_name):
-        if catalog.state_machine_arn(journey_id).split(":")[6] == machine:
-            return journey_id
-    return None
 
 
 def _unsubscribe_params() -> tuple[str, str]:
