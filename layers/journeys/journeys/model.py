@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from .durations import DurationError, parse_duration, parse_wait
+from .secret_refs import is_secret_ref
 from .timezones import known_timezone
 
 ID = r"^[a-z0-9][a-z0-9-]{0,39}$"
@@ -243,11 +244,9 @@ class Webhook(Strict):
     @field_validator("headers")
     @classmethod
     def _template_or_secret_ref(cls, headers: dict) -> dict:
-        # {secret: NAME} has the shape of actions.secrets.SecretRef, checked here without importing
-        # journeys.actions (httpx) into every compile: the secret's value is never in the file or the ASL.
+        # A {secret: NAME} value is resolved at call time: the secret's value is never in the file or the ASL.
         for name, value in headers.items():
-            ref = isinstance(value, dict) and set(value) == {"secret"} and isinstance(value["secret"], str)
-            if not (isinstance(value, str) or (ref and value["secret"].strip())):
+            if not (isinstance(value, str) or (is_secret_ref(value) and value["secret"].strip())):
                 raise ValueError(f"header '{name}': expected a string (template) or {{secret: NAME}}")
         return headers
 

@@ -19,6 +19,7 @@ from liquid.undefined import Undefined
 
 from . import clock
 from .model import NOT_TEMPLATES
+from .secret_refs import is_secret_ref
 
 _ENV = Environment()
 
@@ -48,7 +49,9 @@ def parse(source: str):
 
 
 def template_fields(settings: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """(dotted key, source) for every template string in a step's settings."""
+    """(dotted key, source) for every template string in a step's settings (a secret reference is none)."""
+    if is_secret_ref(settings):
+        return
     if isinstance(settings, Mapping):
         for key, value in settings.items():
             if not path and key in NOT_TEMPLATES:
@@ -116,7 +119,10 @@ def render(source: str, context: Mapping[str, Any], *, when_undefined: Any = "")
 
 
 def render_settings(settings: Any, context: Mapping[str, Any], path: str = "") -> Any:
-    """Render every template string in settings (ids, durations and conditions stay as they are)."""
+    """Render every template string in settings (ids, durations, conditions and secret references stay
+    as they are)."""
+    if is_secret_ref(settings):
+        return settings
     if isinstance(settings, Mapping):
         return {
             key: value if (not path and key in NOT_TEMPLATES) else render_settings(value, context, f"{path}.{key}")

@@ -11,6 +11,7 @@ from typing import Any, Mapping, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from .. import secret_refs
 from .errors import SecretNotFound
 
 __all__ = ["SecretRef", "SecretResolver", "EnvSecrets", "AwsSecrets", "reveal", "reveal_headers", "is_secret_ref",
@@ -30,8 +31,7 @@ class SecretResolver(Protocol):
 
 
 def is_secret_ref(value: Any) -> bool:
-    return isinstance(value, SecretRef) or (
-        isinstance(value, dict) and set(value) == {"secret"} and isinstance(value["secret"], str))
+    return isinstance(value, SecretRef) or secret_refs.is_secret_ref(value)
 
 
 def reveal(value: Any, secrets: SecretResolver) -> str:

@@ -107,22 +107,15 @@ def _deadline() -> float:
 
 
 def webhook(ctx: StepContext) -> Outcome:
-    raw = ctx.event.step.settings
-    rendered = templates.render_settings({k: v for k, v in raw.items() if k != "headers"}, ctx.scope)
+    rendered = templates.render_settings(ctx.event.step.settings, ctx.scope)  # secret references stay references
     url = str(rendered.get("url") or "").strip()
-    headers = _webhook_headers(raw.get("headers") or {}, ctx)
+    # A header is text on the wire, whatever type its lone output had; call_webhook resolves the secrets.
+    headers = {str(name): value if is_secret_ref(value) else str(value) for name, value in (rendered.get("headers") or {}).items()}
     method = ctx.settings.method
     return _call(ctx, f"{method} webhook", lambda: _require_url(url) or call_webhook(
         url, method, headers, rendered.get("body"), policy=policy(), secrets=secrets(),
         idempotency_key=idempotency_key(ctx.ref, "webhook"), timeout=_timeout(), retries=_retries(),
         total_timeout=_deadline()))
-
-
-def _webhook_headers(headers: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
-    """Header templates rendered; `{"secret": NAME}` references passed on as they are, to be resolved by
-    call_webhook at call time. A secret's name is never a template: contact data must not pick the secret."""
-    return {str(name): value if is_secret_ref(value) else str(templates.render(value, ctx.scope))
-            for name, value in headers.items()}
 
 
 def action(ctx: StepContext) -> Outcome:
