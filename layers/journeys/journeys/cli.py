@@ -120,13 +120,13 @@ def _valid_contact(contact_file: str, contact: dict) -> dict:
     by its field, values as the webhook would store them (`subscribed: "no"` is false)."""
     from pydantic import ValidationError
 
+    from .actions.errors import describe_validation_error
     from .contact_model import ContactIn
 
     try:
-        return ContactIn.model_validate(contact).model_dump(exclude_unset=True, mode="json")
+        return ContactIn.model_validate(contact).as_contact()
     except ValidationError as error:
-        problems = [f"{'.'.join(str(part) for part in e['loc']) or 'contact'}: {e['msg']}" for e in error.errors()]
-        _fail(f"{contact_file}: " + "; ".join(problems))
+        _fail(f"{contact_file}: " + "; ".join(f"{key}: {message}" for key, message in describe_validation_error(error)))
 
 
 @main.command()
