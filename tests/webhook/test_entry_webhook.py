@@ -9,18 +9,9 @@ import json
 
 import boto3
 import pytest
-from webhook_world import http_event, sample, world  # noqa: F401 (fixtures)
+from webhook_world import entries, executions, http_event, sample, world  # noqa: F401 (fixtures)
 
 ADA = {"id": "c-ada", "email": "ada@analytical.example", "first_name": "Ada", "company_size": 120}
-
-
-def entries(http_event, journey: str, body: dict, **kwargs) -> dict:
-    return http_event("POST", f"/journeys/{journey}/entries", body, route="/journeys/{journey}/entries",
-                      path_parameters={"journey": journey}, **kwargs)
-
-
-def executions(world, journey: str) -> list[dict]:
-    return world.sfn.list_executions(stateMachineArn=world.state_machines[journey])["executions"]
 
 
 def started_with(world) -> list[str]:

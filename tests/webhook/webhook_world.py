@@ -76,3 +76,13 @@ def sample():
     def read(rel: str) -> dict:
         return json.loads((REPO / "events" / rel).read_text())
     return read
+
+
+def entries(http_event, journey: str, body: dict | str, **kwargs) -> dict:
+    """POST /journeys/<journey>/entries as API Gateway delivers it (a str body is sent as is)."""
+    return http_event("POST", f"/journeys/{journey}/entries", body, route="/journeys/{journey}/entries",
+                      path_parameters={"journey": journey}, **kwargs)
+
+
+def executions(world, journey: str) -> list[dict]:
+    return world.sfn.list_executions(stateMachineArn=world.state_machines[journey])["executions"]
