@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import boto3
 import pytest
 from click.testing import CliRunner
@@ -12,6 +10,7 @@ from moto import mock_aws
 
 from journeys.actions import ActionError
 from journeys.cli_actions import actions
+from journeys.local.runner import local_environment
 from journeys.steps.integrations import ActionStore, stored_actions
 from journeys.store import create_tables, table_name
 
@@ -19,10 +18,8 @@ REGION = "us-east-1"
 
 
 @pytest.fixture
-def journey_table(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, os.environ.get(key, "testing"))
+def journey_table():
+    local_environment()  # fake credentials, as every local world has them
     with mock_aws():
         create_tables(boto3.client("dynamodb", region_name=REGION))  # as template.yaml declares them
         yield boto3.resource("dynamodb", region_name=REGION).Table(table_name("JourneyTable"))
