@@ -57,3 +57,16 @@ def run(tmp_path):
 
 def outcomes(trace: dict) -> dict[str, str]:
     return {step["id"]: step["outcome"] for step in trace["steps"]}
+
+
+def emf_records(text: str) -> dict[str, list[dict]]:
+    """Metric name -> the EMF records written for it."""
+    records: dict[str, list[dict]] = {}
+    for line in text.splitlines():
+        if line.startswith('{"_aws"'):
+            record = json.loads(line)
+            for definition in record["_aws"]["CloudWatchMetrics"]:
+                for metric in definition["Metrics"]:
+                    records.setdefault(metric["Name"], []).append(
+                        {"dimensions": definition["Dimensions"][0], "values": {k: record[k] for k in definition["Dimensions"][0]}})
+    return records

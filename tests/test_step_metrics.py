@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 import yaml
 
+from conftest import REPO, emf_records
 from journeys.steps.runtime import GoalReached
 from journeys.store import ContactNotFound
 
-REPO = Path(__file__).resolve().parents[1]
 REFRESH = json.loads((REPO / "events/control/refresh.json").read_text())  # lead-nurturing: exit_when customer
 DEPLOYED_NAME = "journeys-dev-ControlFunction-AbC123"
 
@@ -33,19 +32,6 @@ def control(monkeypatch):
         context = LocalContext(DEPLOYED_NAME, f"arn:aws:lambda:{REGION}:123456789012:function:{DEPLOYED_NAME}")
         stack.handle = lambda payload: module.lambda_handler(payload, context)
         yield stack
-
-
-def emf_records(text: str) -> dict[str, list[dict]]:
-    """Metric name -> the EMF records written for it."""
-    records: dict[str, list[dict]] = {}
-    for line in text.splitlines():
-        if line.startswith('{"_aws"'):
-            record = json.loads(line)
-            for definition in record["_aws"]["CloudWatchMetrics"]:
-                for metric in definition["Metrics"]:
-                    records.setdefault(metric["Name"], []).append(
-                        {"dimensions": definition["Dimensions"][0], "values": {k: record[k] for k in definition["Dimensions"][0]}})
-    return records
 
 
 def alarm_dimensions(alarm: str, query: str | None = None) -> list[str]:

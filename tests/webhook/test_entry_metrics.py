@@ -3,12 +3,12 @@ POST /events), with exactly the dimensions the dashboard's search reads."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 from webhook_world import http_event, sample, world  # noqa: F401 (fixtures)
 
+from conftest import emf_records
 from journeys import build
 
 
@@ -19,8 +19,7 @@ def metrics_on(monkeypatch):
 
 
 def counted(out: str, metric: str) -> list[dict]:
-    records = [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
-    return [{k: r[k] for k in r["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]} for r in records if metric in r]
+    return [record["values"] for record in emf_records(out).get(metric, [])]
 
 
 def entered(out: str) -> list[dict]:
