@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 import sys
 from pathlib import Path
 
@@ -75,3 +76,10 @@ def write_actions(tmp_path):
         return path
 
     return write
+
+
+def closed_base_url() -> str:
+    """http://127.0.0.1:<port> where nothing listens: the port is bound, then released."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"

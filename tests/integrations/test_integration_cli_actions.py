@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from integrations_support import Reply, actions_file, quick_http, server, write_actions  # noqa: F401 - fixtures
+from integrations_support import Reply, actions_file, closed_base_url, quick_http, server, write_actions  # noqa: F401 - fixtures
 
 
 def journeys(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -79,12 +79,7 @@ def test_given_an_unknown_action_id_then_it_lists_the_defined_ones(actions_file)
 
 
 def test_given_an_unreachable_endpoint_when_calling_then_stderr_is_one_clear_line_summing_up_the_attempts(write_actions):
-    import socket
-
-    with socket.socket() as sock:  # a port nothing listens on once the block ends
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    path = write_actions([{"id": "down", "type": "http", "config": {"base_url": f"http://127.0.0.1:{port}/api"}}])
+    path = write_actions([{"id": "down", "type": "http", "config": {"base_url": f"{closed_base_url()}/api"}}])
 
     done = journeys("call", "down", "request", "--input", '{"path": "/ping"}', "--actions", str(path))
 

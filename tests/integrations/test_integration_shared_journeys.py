@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from integrations_support import (  # noqa: F401 - fixtures
+    closed_base_url,
     SHARED, SHARED_ACTIONS, SHARED_BASE, START, Reply, actions_file, details, outcomes, quick_http, run_trace, server,
 )
 
@@ -97,14 +98,19 @@ def test_given_ada_in_lead_nurturing_when_sales_handoff_runs_then_her_nurturing_
     assert [m["subject"] for m in trace["messages"]] == ["Hot lead: ada@analytical.example"]
 
 
+def enrichment_cli(event, actions_file, **env: str) -> subprocess.CompletedProcess:
+    """`journeys run` of the shared enrichment journey for Ada, --json, as a user types it."""
+    return subprocess.run([sys.executable, "-m", "journeys.cli", "run", str(ENRICHMENT), "--contact", str(SHARED / "contacts" / "ada.json"),
+                           "--event", str(event), "--actions", str(actions_file), "--start", "2026-01-05T08:00:00Z", "--json"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, **env})
+
+
 def test_given_the_cli_when_enrichment_runs_with_actions_then_the_json_trace_has_the_data_keys(server, actions_file, tmp_path):
     enrichment_api(server)
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"crm_hook": server.url("/crm-hook")}))
 
-    done = subprocess.run([sys.executable, "-m", "journeys.cli", "run", str(ENRICHMENT), "--contact", str(SHARED / "contacts" / "ada.json"),
-                           "--event", str(event), "--actions", str(actions_file), "--start", "2026-01-05T08:00:00Z", "--json"],
-                          capture_output=True, text=True, timeout=120, env={**os.environ})
+    done = enrichment_cli(event, actions_file)
 
     assert done.returncode == 0, done.stderr
     trace = json.loads(done.stdout)
@@ -113,11 +119,7 @@ def test_given_the_cli_when_enrichment_runs_with_actions_then_the_json_trace_has
 
 
 def test_given_the_enrichment_api_is_down_when_ada_runs_enrichment_then_her_stored_company_is_kept(tmp_path, ada):
-    import socket
-
-    with socket.socket() as sock:  # a port nothing listens on once the block ends
-        sock.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    closed = closed_base_url()
     actions = tmp_path / "actions.yaml"
     actions.write_text(SHARED_ACTIONS.read_text().replace(SHARED_BASE, closed))
 
@@ -135,9 +137,7 @@ def test_given_powertools_logs_at_info_when_the_cli_prints_json_then_stdout_is_o
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"crm_hook": server.url("/crm-hook")}))
 
-    done = subprocess.run([sys.executable, "-m", "journeys.cli", "run", str(ENRICHMENT), "--contact", str(SHARED / "contacts" / "ada.json"),
-                           "--event", str(event), "--actions", str(actions_file), "--start", "2026-01-05T08:00:00Z", "--json"],
-                          capture_output=True, text=True, timeout=120, env={**os.environ, "POWERTOOLS_LOG_LEVEL": "INFO"})
+    done = enrichment_cli(event, actions_file, POWERTOOLS_LOG_LEVEL="INFO")
 
     assert done.returncode == 0, done.stderr
     trace = json.loads(done.stdout)
