@@ -17,7 +17,7 @@ import time
 import yaml
 
 from journeys.compiler import compile_journey
-from journeys.loader import parse_journey
+from journeys.language.loader import parse_journey
 
 
 def generated_journey(steps: int) -> str:

@@ -74,7 +74,7 @@ ADA = {"id": "c-ada", "email": "ada@analytical.example", "first_name": "Ada", "l
 
 def entry_events() -> dict[str, dict]:
     sys.path.insert(0, str(REPO / "layers" / "journeys"))
-    from journeys import unsubscribe
+    from journeys.runtime import unsubscribe
 
     entries = {"contact": ADA, "event": {"id": "form-2026-0001", "topic": "pricing", "source": "website"}}
     token = unsubscribe.token("c-ada")  # with the local unsubscribe secret (JOURNEYS_UNSUBSCRIBE_SECRET_NAME unset)

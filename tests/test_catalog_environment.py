@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from journeys.catalog import Catalog, UnknownJourney
+from journeys.runtime.catalog import Catalog, UnknownJourney
 
 # What template.yaml's JOURNEY_STATE_MACHINE_ARN resolves to for a stack named journeys-dev.
 DEPLOYED = "arn:aws:states:eu-west-1:123456789012:stateMachine:journeys-dev_{journey}:live"

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from journeys.errors import JourneyFileError
-from journeys.loader import load_journey
+from journeys.language.errors import JourneyFileError
+from journeys.language.loader import load_journey
 
 HEAD = """\
 journey: bad

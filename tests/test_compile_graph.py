@@ -16,8 +16,8 @@ import pytest
 
 from conftest import MONDAY_8AM, REPO
 from journeys.compiler import compile_journey
-from journeys.errors import JourneyFileError
-from journeys.loader import load_journey
+from journeys.language.errors import JourneyFileError
+from journeys.language.loader import load_journey
 
 sys.path.insert(0, str(REPO / "tests" / "infra"))
 from infra_tools import ASL_VALIDATOR, SAM_VENV, TOOLS, require, run_offline  # noqa: E402
@@ -198,7 +198,7 @@ def test_given_3000_chained_gates_then_they_compile_without_deep_recursion(write
 
 def test_given_the_graph_checks_on_a_long_chain_of_gates_then_they_report_nothing():
     from journeys.compiler.graph import Graph
-    from journeys.loader import parse_journey
+    from journeys.language.loader import parse_journey
 
     journey, _ = parse_journey(HEAD + gates(3000))
     graph = Graph(journey.steps, journey.id)
@@ -333,7 +333,7 @@ def graph_of(steps_yaml: str, head: str = HEAD):
     import yaml
 
     from journeys.compiler.graph import Graph
-    from journeys.model import Step
+    from journeys.language.model import Step
 
     raw = yaml.safe_load(head + steps_yaml)
     return Graph([Step.model_validate(step) for step in raw["steps"]], raw["journey"])

@@ -7,7 +7,7 @@ import re
 
 from journeys.compiler import compile_journey
 from journeys.compiler.asl import PLACEHOLDERS
-from journeys.loader import load_journey
+from journeys.language.loader import load_journey
 
 PRICE = """\
 journey: price

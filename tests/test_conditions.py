@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from journeys.conditions import evaluate
-from journeys.model import Condition
+from journeys.language.conditions import evaluate
+from journeys.language.model import Condition
 
 NOW = dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.timezone.utc)
 SCOPE = {

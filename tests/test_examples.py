@@ -7,7 +7,7 @@ import filecmp
 import pytest
 
 from journeys.compiler import compile_journey
-from journeys.loader import load_journey
+from journeys.language.loader import load_journey
 
 from conftest import REPO, SHARED
 

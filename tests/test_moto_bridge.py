@@ -292,7 +292,7 @@ def test_given_a_run_left_waiting_when_the_next_world_starts_then_nothing_of_it_
     journey = REPO / "statemachines" / "lead-nurturing.journey.yaml"
     with LocalStack(START) as first:
         from journeys.compiler import compile_journey
-        from journeys.loader import load_journey
+        from journeys.language.loader import load_journey
 
         compiled = compile_journey(load_journey(journey)[0])
         first.deploy(compiled)

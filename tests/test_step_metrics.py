@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from conftest import REPO, emf_records
-from journeys.steps.runtime import GoalReached
-from journeys.store import ContactNotFound
+from journeys.runtime.task import GoalReached
+from journeys.runtime.store import ContactNotFound
 
 REFRESH = json.loads((REPO / "events/control/refresh.json").read_text())  # lead-nurturing: exit_when customer
 DEPLOYED_NAME = "journeys-dev-ControlFunction-AbC123"

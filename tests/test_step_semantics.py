@@ -8,8 +8,8 @@ import json
 from collections import Counter
 
 from journeys.local.runner import LocalStack, run_journey
-from journeys.steps.lookahead import best_send_time, random_branch
-from journeys.timezones import next_time_of_day, zone
+from journeys.runtime.lookahead import best_send_time, random_branch
+from journeys.language.timezones import next_time_of_day, zone
 
 from conftest import MONDAY_8AM, REPO, outcomes
 

@@ -7,7 +7,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from journeys import store
+from journeys.runtime import store
 from journeys.local.runner import local_environment
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from journeys import templates
+from journeys.language import templates
 
 SCOPE = {
     "contact": {"email": "ada@analytical.example", "first_name": "Ada"},

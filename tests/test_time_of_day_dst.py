@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from journeys.timezones import next_time_of_day, zone
+from journeys.language.timezones import next_time_of_day, zone
 
 from conftest import outcomes
 

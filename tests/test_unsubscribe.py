@@ -6,7 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from journeys import unsubscribe
+from journeys.runtime import unsubscribe
 from journeys.local.runner import local_environment
 
 from conftest import outcomes

@@ -1,6 +1,6 @@
 """Contact updates: update_profile, add_note, add/remove tag, add/remove group, unsubscribe."""
 
-from journeys.lambda_app import step_handler
-from journeys.steps.updates import WORK
+from journeys.runtime.lambda_app import step_handler
+from journeys.runtime.updates import WORK
 
 lambda_handler = step_handler("updates", WORK)

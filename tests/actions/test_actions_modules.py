@@ -248,7 +248,9 @@ def test_given_a_new_module_file_when_the_package_is_imported_then_it_is_registe
     root = tmp_path / "journeys"
     shutil.copytree(package, root / "actions", ignore=shutil.ignore_patterns("__pycache__"))
     (root / "__init__.py").write_text("")
-    shutil.copy(package.parent / "secret_refs.py", root)  # the one module outside the package it uses
+    (root / "language").mkdir()
+    (root / "language" / "__init__.py").write_text("")
+    shutil.copy(package.parent / "language" / "secret_refs.py", root / "language")  # the one module outside the package it uses
     (root / "actions" / "echo.py").write_text(textwrap.dedent('''
         from pydantic import BaseModel
         from .registry import Module, register

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from infra_tools import REPO
 
-from journeys import build
-from journeys.store import TABLES
+from journeys.compiler import build
+from journeys.runtime.store import TABLES
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -49,7 +49,7 @@ def test_given_store_tables_then_the_template_declares_each_with_its_keys_ttl_an
 
 def test_given_each_journey_then_a_standard_state_machine_with_live_alias_logging_and_tracing():
     resources = template()["Resources"]
-    catalog = json.loads((REPO / "layers/journeys/journeys/catalog.json").read_text())
+    catalog = json.loads((REPO / "layers/journeys/journeys/runtime/catalog.json").read_text())
 
     for path in sorted((REPO / "statemachines").glob("*.journey.yaml")):
         jid = path.name.removesuffix(".journey.yaml")
@@ -118,7 +118,7 @@ def test_given_a_new_journey_file_when_built_then_its_asl_catalog_entry_and_stat
     text = (project / "template.yaml").read_text()
     assert "WelcomeSeriesStateMachine:" in text and "DefinitionUri: statemachines/welcome-series.asl.json" in text
     assert "Name: !Sub ${AWS::StackName}_welcome-series\n" in text  # the name JOURNEY_STATE_MACHINE_ARN gives functions
-    assert json.loads((project / "layers/journeys/journeys/catalog.json").read_text())["welcome-series"]["event"] == "signed_up"
+    assert json.loads((project / "layers/journeys/journeys/runtime/catalog.json").read_text())["welcome-series"]["event"] == "signed_up"
     assert journeys_cli("build", "--check", cwd=project).returncode == 0
     assert journeys_cli("build", cwd=project).stdout.strip() == "up to date"
 

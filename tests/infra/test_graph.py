@@ -9,8 +9,8 @@ import textwrap
 
 from infra_tools import REPO
 
-from journeys.graph import mermaid
-from journeys.loader import parse_journey
+from journeys.compiler.mermaid import mermaid
+from journeys.language.loader import parse_journey
 
 
 def test_given_lead_nurturing_then_nodes_are_step_names_and_the_gate_has_next_and_else_edges():

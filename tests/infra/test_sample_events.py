@@ -22,7 +22,7 @@ def test_given_the_sample_folders_then_every_function_of_the_template_has_sample
 @pytest.mark.parametrize("path", TASK_SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_given_a_task_sample_when_its_function_handles_it_then_a_new_execution_state_comes_back(path: Path):
     from journeys.compiler import compile_journey
-    from journeys.loader import load_journey
+    from journeys.language.loader import load_journey
     from journeys.local.runner import REGION, LocalContext, LocalStack
 
     payload = json.loads(path.read_text())

@@ -10,7 +10,7 @@ import shutil
 
 from infra_tools import REPO, load_template
 
-from journeys import build
+from journeys.compiler import build
 
 STEP_FUNCTIONS = ("MessagingFunction", "UpdatesFunction", "ActionsFunction", "ControlFunction")
 ALL_FUNCTIONS = ("EntryFunction",) + STEP_FUNCTIONS

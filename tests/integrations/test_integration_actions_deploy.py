@@ -9,10 +9,10 @@ from integrations_support import write_actions  # noqa: F401 - fixture
 from moto import mock_aws
 
 from journeys.actions import ActionError
-from journeys.cli_actions import actions
+from journeys.cli.actions import actions
 from journeys.local.runner import local_environment
-from journeys.steps.integrations import ActionStore, stored_actions
-from journeys.store import create_tables, table_name
+from journeys.runtime.integrations import ActionStore, stored_actions
+from journeys.runtime.store import create_tables, table_name
 
 REGION = "us-east-1"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 from integrations_support import START, details, outcomes, quick_http  # noqa: F401 - fixtures
-from journeys.entry import RUNNING_SET_LIMIT
+from journeys.edges.entry import RUNNING_SET_LIMIT
 
 
 def write(write_journey, text: str, name: str):
@@ -86,7 +86,7 @@ steps:
 
 
 def test_given_exit_journey_when_the_other_journey_already_finished_then_it_is_skipped(write_journey, ada):
-    from journeys.loader import load_journey
+    from journeys.language.loader import load_journey
     from journeys.local.runner import LocalStack, run_journey
     from journeys.local.trace import build_trace
 
@@ -136,7 +136,7 @@ def until_all_sleep(stack, wall_seconds: float = 30) -> None:
 
 def test_given_exit_journey_of_its_own_journey_under_apply_to_then_only_this_execution_ends(write_journey, ada):
     from journeys.compiler import compile_journey
-    from journeys.loader import load_journey
+    from journeys.language.loader import load_journey
     from journeys.local.runner import LocalStack
 
     path = write(write_journey, """\
@@ -257,9 +257,9 @@ steps:
 
 def test_given_many_entries_that_ended_when_entering_again_then_the_record_forgets_the_ended_ones(write_journey, ada):
     from journeys.compiler import compile_journey
-    from journeys.loader import load_journey
+    from journeys.language.loader import load_journey
     from journeys.local.runner import LocalStack
-    from journeys.store import may_be_running
+    from journeys.runtime.store import may_be_running
 
     quick = write(write_journey, """\
 journey: quick

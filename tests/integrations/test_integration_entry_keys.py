@@ -19,7 +19,7 @@ steps:
 def welcome(write_journey):
     """A LocalStack with the `welcome` journey deployed under the given re_entry rule -> (stack, enter)."""
     from journeys.compiler import compile_journey
-    from journeys.loader import load_journey
+    from journeys.language.loader import load_journey
     from journeys.local.runner import LocalStack
 
     stacks = []

@@ -91,8 +91,8 @@ steps:
 
 
 def test_given_deliver_event_then_it_returns_resumed_and_entered_executions(write_journey, ada):
-    from journeys.events import deliver_event
-    from journeys.loader import load_journey
+    from journeys.edges.events import deliver_event
+    from journeys.language.loader import load_journey
     from journeys.local.runner import LocalStack
 
     write_journey("journey: on-signup\nentry: {trigger: event, event: signed_up}\nsteps:\n  - {id: t, type: add_tag, settings: {tags: [signed]}}\n",
@@ -215,7 +215,7 @@ class FailingSends:
 
 def test_given_send_task_success_throttled_then_the_wait_is_kept_and_the_retry_resumes_it(write_journey, ada):
     from journeys.compiler import compile_journey
-    from journeys.loader import load_journey
+    from journeys.language.loader import load_journey
     from journeys.local.runner import LocalStack
 
     journey = load_journey(write_journey(WAITING))[0]
@@ -237,7 +237,7 @@ def test_given_send_task_success_throttled_then_the_wait_is_kept_and_the_retry_r
 
 def test_given_a_delivery_that_failed_midway_then_its_retry_resumes_only_what_it_had_not(write_journey, ada):
     from journeys.compiler import compile_journey
-    from journeys.loader import load_journey
+    from journeys.language.loader import load_journey
     from journeys.local.runner import LocalStack
 
     both = [load_journey(write_journey(LISTENING.format(journey=j, counter=f"{j.replace('-', '_')}_pings"),

@@ -351,7 +351,7 @@ SECRET_HOOK = """\
 def test_given_a_webhook_with_a_secret_header_then_the_server_gets_it_but_no_asl_trace_or_state_holds_it(
         write_journey, server, ada, monkeypatch):
     from journeys.compiler import compile_journey
-    from journeys.loader import load_journey
+    from journeys.language.loader import load_journey
 
     monkeypatch.setenv("JOURNEYS_SECRET_HOOK_TOKEN", "Bearer wh-s3cr3t")
     server.route("/hook", Reply(200, json={"ok": True}))
@@ -383,7 +383,7 @@ def test_given_a_webhook_secret_that_is_not_set_then_the_step_fails_naming_it_an
 
 
 def test_given_a_webhook_header_mapping_that_is_not_a_secret_reference_then_the_journey_does_not_validate(write_journey):
-    from journeys.loader import load_journey
+    from journeys.language.loader import load_journey
 
     path = journey(write_journey, """\
   - id: hook
@@ -486,7 +486,7 @@ EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:keys:c-ada-1"
 def test_given_a_post_step_retried_after_a_failure_then_both_attempts_carry_the_same_idempotency_key(
         server, actions_file, ada, monkeypatch, step_type, settings, route):
     from journeys.local.runner import LocalStack
-    from journeys.steps.integrations import IntegrationFailed
+    from journeys.runtime.integrations import IntegrationFailed
 
     monkeypatch.setenv("JOURNEYS_HTTP_RETRIES", "0")  # one attempt per invocation: the retry is the Task's
     server.route(route, Reply(hang=True), Reply(201, json={"id": "T-1"}), Reply(201, json={"id": "T-2"}))

@@ -50,7 +50,7 @@ def call(stack, ada, settings, step_type="webhook", seq=0):
     ("http://[fd00::1]/hook", "private"),
 ])
 def test_given_a_deployed_lambda_when_a_webhook_targets_an_internal_address_then_the_step_fails(deployed, server, ada, url, reason):
-    from journeys.steps.integrations import IntegrationFailed
+    from journeys.runtime.integrations import IntegrationFailed
 
     with pytest.raises(IntegrationFailed) as failed:
         call(deployed, ada, {"url": url.format(port=server.port)})
@@ -63,7 +63,7 @@ def test_given_a_deployed_lambda_when_a_webhook_targets_an_internal_address_then
 
 def test_given_a_deployed_lambda_when_a_name_resolves_to_a_private_address_then_it_is_refused(deployed, ada, monkeypatch):
     from journeys.actions import net
-    from journeys.steps.integrations import IntegrationFailed
+    from journeys.runtime.integrations import IntegrationFailed
 
     def resolve(host, port, *args, **kwargs):
         assert host == "crm.example.com"
@@ -77,7 +77,7 @@ def test_given_a_deployed_lambda_when_a_name_resolves_to_a_private_address_then_
 
 
 def test_given_a_deployed_lambda_when_an_action_points_at_metadata_then_it_is_refused(deployed, ada, write_actions):
-    from journeys.steps.integrations import IntegrationFailed
+    from journeys.runtime.integrations import IntegrationFailed
 
     deployed.load_actions(write_actions([{"id": "meta", "type": "http", "config": {"base_url": "http://169.254.169.254"}}]))
     with pytest.raises(IntegrationFailed) as failed:
@@ -98,7 +98,7 @@ def test_given_the_allowlist_when_it_names_the_address_then_the_call_goes_throug
 def test_given_the_allowlist_when_a_redirect_leaves_it_for_a_private_address_then_it_is_refused(deployed, server, ada):
     server.route("/hook", Reply(302, headers={"Location": "http://192.168.1.1/admin"}))
     deployed.setenv("JOURNEYS_OUTBOUND_ALLOWLIST", "127.0.0.1")
-    from journeys.steps.integrations import IntegrationFailed
+    from journeys.runtime.integrations import IntegrationFailed
 
     with pytest.raises(IntegrationFailed) as failed:
         call(deployed, ada, {"url": server.url("/hook")})
@@ -108,7 +108,7 @@ def test_given_the_allowlist_when_a_redirect_leaves_it_for_a_private_address_the
 
 def test_given_a_local_run_then_loopback_is_allowed_but_private_addresses_are_not(server, ada):
     from journeys.local.runner import LocalStack
-    from journeys.steps.integrations import IntegrationFailed
+    from journeys.runtime.integrations import IntegrationFailed
 
     server.route("/hook", Reply(200, json={"ok": True}))
     with LocalStack(START) as stack:

@@ -78,7 +78,7 @@ def test_given_bob_when_he_runs_sales_handoff_then_the_criteria_keep_him_out(ser
 
 
 def test_given_ada_in_lead_nurturing_when_sales_handoff_runs_then_her_nurturing_execution_is_stopped(server, actions_file, ada):
-    from journeys.loader import load_journey
+    from journeys.language.loader import load_journey
     from journeys.local.runner import LocalStack, run_journey
     from journeys.local.trace import build_trace
 

@@ -55,7 +55,7 @@ def state_sizes(history: list[dict]) -> list[int]:
 
 
 def test_given_ten_calls_of_31_kb_each_then_every_step_is_done_and_the_state_stays_within_its_budget(write_journey, server, ada):
-    from journeys.steps.runtime import STATE_BUDGET
+    from journeys.runtime.task import STATE_BUDGET
 
     for n in range(1, CALLS + 1):
         server.route(f"/answer/{n}", Reply(200, json=answer(n)))

@@ -9,7 +9,7 @@ import pytest
 from webhook_world import http_event, sample, world  # noqa: F401 (fixtures)
 
 from conftest import emf_records
-from journeys import build
+from journeys.compiler import build
 
 
 @pytest.fixture

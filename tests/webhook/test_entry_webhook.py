@@ -16,7 +16,7 @@ ADA = {"id": "c-ada", "email": "ada@analytical.example", "first_name": "Ada", "c
 
 def started_with(world) -> list[str]:
     """The stateMachineArn of every StartExecution the entry function sends (observed, not altered)."""
-    from journeys import webhook
+    from journeys.edges import webhook
 
     arns: list[str] = []
     webhook.services().sfn.meta.events.register(
@@ -151,7 +151,7 @@ class _FailRecordingTheEntryOnce:
 
 
 def test_given_an_entry_started_but_not_recorded_when_redelivered_then_duplicate_names_the_execution_not_the_alias(world, http_event):
-    from journeys import webhook
+    from journeys.edges import webhook
 
     starts = started_with(world)
     hook = _FailRecordingTheEntryOnce()
@@ -270,7 +270,7 @@ def test_given_the_webhook_secret_is_not_configured_then_500_json_not_a_tracebac
 
 
 def test_given_a_rotated_secret_with_two_keys_then_either_key_verifies(world, http_event):
-    from journeys import webhook
+    from journeys.edges import webhook
 
     boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
         SecretId="journeys/webhook-signing", SecretString="new-key,local-webhook-secret")
@@ -322,7 +322,7 @@ def no_backoff_sleep(monkeypatch):
 
 
 def test_given_a_burst_above_the_start_execution_quota_then_throttled_starts_are_retried_with_backoff(monkeypatch, no_backoff_sleep):
-    from journeys import webhook
+    from journeys.edges import webhook
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -338,7 +338,7 @@ def test_given_a_burst_above_the_start_execution_quota_then_throttled_starts_are
 
 
 def test_given_throttling_outlasting_the_retries_then_503_with_retry_after_not_a_dropped_entry(world, http_event, monkeypatch, no_backoff_sleep):
-    from journeys import webhook
+    from journeys.edges import webhook
 
     throttle = _Throttling(times=100)
     webhook.services().sfn.meta.events.register_first("before-send.states.StartExecution", throttle)
@@ -353,7 +353,7 @@ def test_given_throttling_outlasting_the_retries_then_503_with_retry_after_not_a
 def test_given_throttling_outlasting_the_retries_then_the_503_comes_well_within_the_http_apis_29_s(world, http_event, no_backoff_sleep):
     """The whole retry budget: what botocore sleeps between attempts plus every attempt at its
     connect and read timeouts stays under the entry function's 29 s (the HTTP API gives up at 30)."""
-    from journeys import webhook
+    from journeys.edges import webhook
 
     webhook.services().sfn.meta.events.register_first("before-send.states.StartExecution", _Throttling(times=100))
 

@@ -9,7 +9,7 @@ import uuid
 
 from aws_lambda_powertools import Logger
 
-from journeys.observability import PiiMaskingFormatter
+from journeys.runtime.observability import PiiMaskingFormatter
 
 
 def test_given_a_log_record_with_contact_pii_then_emails_names_and_phones_are_masked_but_ids_stay():

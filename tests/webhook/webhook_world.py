@@ -24,7 +24,7 @@ def _load(path: Path, name: str):
 samples = _load(REPO / "events" / "generate.py", "journeys_sample_events")
 
 
-# The shape template.yaml gives it (journeys.catalog): every journey entered through its `live` alias;
+# The shape template.yaml gives it (journeys.runtime.catalog): every journey entered through its `live` alias;
 # deployed names carry a `<stack>_` prefix, which local worlds leave out. Local
 # state machines are named by journey id alone; moto_bridge runs NAME for `NAME:live`.
 DEPLOYED_ARN_PATTERN = "arn:aws:states:us-east-1:123456789012:stateMachine:{journey}:live"
@@ -36,9 +36,9 @@ def world(monkeypatch):
     functions find the state machines as on AWS (alias ARNs from JOURNEY_STATE_MACHINE_ARN)."""
     import boto3
 
-    from journeys import webhook
+    from journeys.edges import webhook
     from journeys.compiler import compile_journey
-    from journeys.loader import load_journey
+    from journeys.language.loader import load_journey
     from journeys.local.runner import REGION, LocalContext, LocalStack
 
     monkeypatch.delenv("JOURNEYS_UNSUBSCRIBE_SECRET_NAME", raising=False)

@@ -16,13 +16,13 @@ from typing import Any, Callable
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import (
+from journeys.actions.errors import (
     ActionConfigError, ActionError, ActionInputError, ActionTimeout, OutboundBlocked, SecretNotFound, UnknownModule,
     describe_validation_error,
 )
-from .net import HttpResult, OutboundPolicy, call_webhook, idempotency_key
-from .registry import Context, get_module, modules
-from .secrets import AwsSecrets, EnvSecrets, SecretRef, SecretResolver
+from journeys.actions.net import HttpResult, OutboundPolicy, call_webhook, idempotency_key
+from journeys.actions.registry import Context, get_module, modules
+from journeys.actions.secrets import AwsSecrets, EnvSecrets, SecretRef, SecretResolver
 
 __all__ = [
     "ActionSpec", "ActionsFileError", "load_actions_file", "parse_actions", "run_action", "test_action",

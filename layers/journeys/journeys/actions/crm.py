@@ -7,10 +7,10 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from .http import base_url_field, join_url
-from .net import HttpResult
-from .registry import Context, Module, register
-from .secrets import SecretRef
+from journeys.actions.http import base_url_field, join_url
+from journeys.actions.net import HttpResult
+from journeys.actions.registry import Context, Module, register
+from journeys.actions.secrets import SecretRef
 
 EMAIL = r"^[^@\s]+@[^@\s]+$"  # loose on purpose: the CRM is the judge of what an address is
 

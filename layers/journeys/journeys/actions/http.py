@@ -9,10 +9,10 @@ from urllib.parse import unquote
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .errors import ActionError
-from .net import HttpResult
-from .registry import Context, Module, register
-from .secrets import SecretRef, reveal_headers
+from journeys.actions.errors import ActionError
+from journeys.actions.net import HttpResult
+from journeys.actions.registry import Context, Module, register
+from journeys.actions.secrets import SecretRef, reveal_headers
 
 
 def base_url_field(value: str) -> str:

@@ -24,8 +24,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 import httpx
 
-from .errors import ActionError, ActionTimeout, OutboundBlocked
-from .secrets import SecretResolver, reveal_headers
+from journeys.actions.errors import ActionError, ActionTimeout, OutboundBlocked
+from journeys.actions.secrets import SecretResolver, reveal_headers
 
 __all__ = [
     "ActionError", "ActionTimeout", "OutboundBlocked", "OutboundPolicy", "HttpResult", "Deadline",

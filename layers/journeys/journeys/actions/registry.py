@@ -16,9 +16,9 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import ActionConfigError, ActionError, ActionInputError, UnknownModule, describe_validation_error
-from .net import HttpResult, OutboundPolicy, idempotency_key, request
-from .secrets import SecretResolver, reveal
+from journeys.actions.errors import ActionConfigError, ActionError, ActionInputError, UnknownModule, describe_validation_error
+from journeys.actions.net import HttpResult, OutboundPolicy, idempotency_key, request
+from journeys.actions.secrets import SecretResolver, reveal
 
 __all__ = ["Context", "Function", "Module", "register", "get_module", "modules"]
 

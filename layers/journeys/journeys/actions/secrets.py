@@ -11,8 +11,8 @@ from typing import Any, Mapping, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from .. import secret_refs
-from .errors import SecretNotFound
+from journeys.language import secret_refs
+from journeys.actions.errors import SecretNotFound
 
 __all__ = ["SecretRef", "SecretResolver", "EnvSecrets", "AwsSecrets", "reveal", "reveal_headers", "is_secret_ref",
            "SecretNotFound"]

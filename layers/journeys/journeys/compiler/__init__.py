@@ -1,5 +1,5 @@
 """Journey -> ASL compiler."""
 
-from .asl import Compiled, StateInfo, compile_journey
+from journeys.compiler.asl import Compiled, StateInfo, compile_journey
 
 __all__ = ["Compiled", "StateInfo", "compile_journey"]

@@ -20,10 +20,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..gcpause import paused_gc
-from ..durations import parse_wait
-from ..model import CONTROL, INTEGRATIONS, MESSAGING, STATE_NAME_MAX, UPDATES, Journey, Step, state_name_length
-from .graph import END, EXIT, Graph, ends_journey
+from journeys.gcpause import paused_gc
+from journeys.language.durations import parse_wait
+from journeys.language.model import CONTROL, INTEGRATIONS, MESSAGING, STATE_NAME_MAX, UPDATES, Journey, Step, state_name_length
+from journeys.compiler.graph import END, EXIT, Graph, ends_journey
 
 FUNCTIONS = {
     **{t: "MessagingFunctionArn" for t in MESSAGING},

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..errors import Problem
-from ..model import EXIT, Step
+from journeys.language.errors import Problem
+from journeys.language.model import EXIT, Step
 
 END = "__end__"  # not a valid step id: cannot clash with one
 __all__ = ["END", "EXIT", "Graph", "ends_journey", "references"]

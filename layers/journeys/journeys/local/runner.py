@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import clock
-from ..compiler import Compiled, compile_journey
-from ..loader import load_journey
-from ..model import Journey
+from journeys import clock
+from journeys.compiler import Compiled, compile_journey
+from journeys.language.loader import load_journey
+from journeys.language.model import Journey
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -207,8 +207,8 @@ class LocalStack:
         import boto3
         from moto import mock_aws
 
-        from .. import store
-        from .moto_bridge import MOCK_CONFIG, bridged
+        from journeys.runtime import store
+        from journeys.local.moto_bridge import MOCK_CONFIG, bridged
 
         clock.install(self.clock)
         handler_logs_to_stderr()  # a Logger created before this stack (webhook.py, an earlier stack) too
@@ -231,7 +231,7 @@ class LocalStack:
         return self
 
     def __exit__(self, *exc) -> None:
-        from .moto_bridge import end_all_executions
+        from journeys.local.moto_bridge import end_all_executions
 
         try:
             # Executions still waiting end here, threads and all: none may go on in the next world.
@@ -251,7 +251,7 @@ class LocalStack:
     # ------------------------------------------------------------------ journeys, catalog, actions
     def catalog(self):
         """The journeys deployed here, as the control Lambda and deliver_event see them."""
-        from ..catalog import Catalog
+        from journeys.runtime.catalog import Catalog
 
         return Catalog.from_journeys([c.journey for c in self.compiled.values()], self.state_machines)
 
@@ -265,8 +265,8 @@ class LocalStack:
     def load_actions(self, path: str | Path) -> list[str]:
         """Put the Actions of an actions file into JourneyTable, where the actions Lambda reads them
         (on AWS too): one code path. Returns their ids."""
-        from ..actions import load_actions_file
-        from ..steps.integrations import ActionStore
+        from journeys.actions import load_actions_file
+        from journeys.runtime.integrations import ActionStore
 
         specs = load_actions_file(path)
         store = ActionStore(self.journeys.table)
@@ -306,8 +306,8 @@ class LocalStack:
         return arn
 
     def enter(self, journey: Journey, contact: dict, event: dict | None = None, event_name: str | None = None):
-        """The entry rules, then StartExecution: journeys.entry.enter_contact, as on AWS."""
-        from .. import entry
+        """The entry rules, then StartExecution: journeys.edges.entry.enter_contact, as on AWS."""
+        from journeys.edges import entry
 
         event = event or {}
         if event_name is None and journey.entry.trigger == "event":
@@ -324,8 +324,8 @@ class LocalStack:
         self.scheduled.sort(key=lambda s: s.at)
 
     def deliver(self, name: str, contact: dict, payload: dict | None = None) -> dict:
-        """journeys.events.deliver_event, as POST /events does on AWS."""
-        from ..events import deliver_event
+        """journeys.edges.events.deliver_event, as POST /events does on AWS."""
+        from journeys.edges.events import deliver_event
 
         result = deliver_event(name, contact, payload or {}, catalog=self.catalog(), sfn=self.sfn,
                                contacts=self.contacts, journeys=self.journeys)
@@ -419,7 +419,7 @@ def _placeholders(asl_json: str) -> list[str]:
 
 def parse_event_at(text: str, start: dt.datetime) -> tuple[str, dt.datetime]:
     """`NAME@+2h` (relative to the run's start) or `NAME@2026-01-05T10:00:00Z` -> (name, when)."""
-    from ..durations import DurationError, parse_duration
+    from journeys.language.durations import DurationError, parse_duration
 
     name, sep, when = text.rpartition("@")
     if not sep or not name or not when:

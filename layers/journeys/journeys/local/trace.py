@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import clock
-from ..compiler.asl import END_STATE, GOAL_STATE
-from .runner import Run
+from journeys import clock
+from journeys.compiler.asl import END_STATE, GOAL_STATE
+from journeys.local.runner import Run
 
 ENTERED = "StateEntered"
 EXITED = "StateExited"

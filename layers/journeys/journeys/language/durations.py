@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from journeys import clock
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SHORT = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _ISO = re.compile(
@@ -57,3 +59,9 @@ def parse_relative(text: object, now: dt.datetime) -> dt.datetime | None:
             return None
         return now + dt.timedelta(seconds=seconds if text[0] == "+" else -seconds)
     return None
+
+
+def timestamp_operand_is_valid(value: object) -> bool:
+    """An operand `before`/`after` can compare with: ISO 8601 or a relative time like -7d. It lives
+    here, not in conditions, so the model can check it without importing the evaluator."""
+    return parse_relative(value, clock.now()) is not None or clock.parse_timestamp(value) is not None

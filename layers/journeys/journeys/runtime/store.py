@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 from boto3.dynamodb.conditions import Key
 
-from . import aws, clock
+from journeys import aws, clock
 
 TABLES: dict[str, dict[str, Any]] = {
     # One item per contact, attributes as given (plus tags, groups, subscribed).

@@ -17,9 +17,9 @@ from liquid.builtin.output import OutputNode
 from liquid.exceptions import LiquidError
 from liquid.undefined import Undefined
 
-from . import clock
-from .model import NOT_TEMPLATES
-from .secret_refs import is_secret_ref
+from journeys import clock
+from journeys.language.model import NOT_TEMPLATES
+from journeys.language.secret_refs import is_secret_ref
 
 _ENV = Environment()
 

@@ -2,7 +2,7 @@
 store of `wait: for_event`. The generated refresh Tasks ("After <wait>", "Start") need no work of
 their own: run_task reads the fresh contact, checks exit_when and evaluates what lies ahead.
 
-start_journey goes through journeys.entry.enter_contact with the deployment's catalog, exactly as
+start_journey goes through journeys.edges.entry.enter_contact with the deployment's catalog, exactly as
 the entry webhook does (criteria, re-entry, a deterministic execution name), so a retried Task
 starts the target once. The entry event it passes on carries the chain of recent starts
 (`started_by.chain`): a chain of START_LOOP_LIMIT starts within START_LOOP_WINDOW is a loop that
@@ -20,11 +20,12 @@ import datetime as dt
 from contextlib import contextmanager
 from typing import Any
 
-from .. import aws, clock, entry
-from ..catalog import Catalog, UnknownJourney
-from ..durations import parse_duration
-from ..store import may_be_running
-from .runtime import Outcome, StepContext, StepWork
+from journeys import aws, clock
+from journeys.edges import entry
+from journeys.runtime.catalog import Catalog, UnknownJourney
+from journeys.language.durations import parse_duration
+from journeys.runtime.store import may_be_running
+from journeys.runtime.task import Outcome, StepContext, StepWork
 
 EXITED_ERROR = "JourneyExited"
 START_LOOP_LIMIT = 10

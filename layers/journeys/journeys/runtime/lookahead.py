@@ -12,10 +12,11 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from .. import clock, conditions, templates
-from ..durations import parse_duration
-from ..model import Condition
-from ..timezones import contact_zone, next_time_of_day
+from journeys import clock
+from journeys.language import conditions, templates
+from journeys.language.durations import parse_duration
+from journeys.language.model import Condition
+from journeys.language.timezones import contact_zone, next_time_of_day
 
 _CONDITION = TypeAdapter(Condition)
 DEFAULT_SEND_HOUR = 10

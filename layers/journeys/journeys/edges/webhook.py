@@ -40,10 +40,12 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import clock, entry, observability, unsubscribe
-from .catalog import Catalog
-from .store import ContactStore, JourneyStore
-from .contact_model import ContactIn
+from journeys import clock
+from journeys.edges import entry
+from journeys.runtime import observability, unsubscribe
+from journeys.runtime.catalog import Catalog
+from journeys.runtime.store import ContactStore, JourneyStore
+from journeys.language.contact_model import ContactIn
 
 SIGNATURE_HEADER = "x-journeys-signature"
 SECRET_ENV = "JOURNEYS_WEBHOOK_SECRET"
@@ -313,7 +315,7 @@ def event() -> Response:
     svc = services()
     contact = request.contact.as_contact()
     logger.append_keys(event_name=request.name, contact_id=contact["id"])
-    from .events import deliver_event  # journeys/events.py: resume waits, enter triggered journeys
+    from journeys.edges.events import deliver_event  # journeys/events.py: resume waits, enter triggered journeys
 
     try:
         delivered = deliver_event(request.name, contact, request.payload, catalog=svc.catalog,

@@ -11,9 +11,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import clock, conditions, observability
-from .model import Entry
-from .store import may_be_running
+from journeys import clock
+from journeys.language import conditions
+from journeys.runtime import observability
+from journeys.language.model import Entry
+from journeys.runtime.store import may_be_running
 
 # The membership record keeps the executions that may still run (exit_journey stops them all); past
 # this many, entering asks Step Functions which have ended and forgets those.

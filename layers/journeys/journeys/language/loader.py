@@ -10,11 +10,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from . import templates
-from .compiler.graph import EXIT, Graph, references
-from .errors import JourneyFileError, Problem
-from .gcpause import paused_gc
-from .model import (
+from journeys.language import templates
+from journeys.compiler.graph import EXIT, Graph, references
+from journeys.language.errors import JourneyFileError, Problem
+from journeys.gcpause import paused_gc
+from journeys.language.model import (
     ACTION_TYPES,
     INTEGRATIONS,
     SETTINGS,

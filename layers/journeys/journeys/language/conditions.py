@@ -12,9 +12,9 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from . import clock
-from .durations import parse_relative
-from .model import AllCondition, AnyCondition, Condition, FieldCondition, NotCondition
+from journeys import clock
+from journeys.language.durations import parse_relative
+from journeys.language.model import AllCondition, AnyCondition, Condition, FieldCondition, NotCondition
 
 _MISSING = object()
 _MATCH_WHEN_MISSING = {"not_exists", "not_equals", "not_contains", "not_in"}
@@ -74,10 +74,6 @@ def _field(condition: FieldCondition, scope: Mapping[str, Any], now: dt.datetime
             return False
         return when < bound if op == "before" else when > bound
     raise ValueError(f"unknown operator {op}")  # unreachable: the model's Literal forbids it
-
-
-def timestamp_operand_is_valid(value: Any) -> bool:
-    return parse_relative(value, clock.now()) is not None or clock.parse_timestamp(value) is not None
 
 
 def _number(value: Any) -> float | None:

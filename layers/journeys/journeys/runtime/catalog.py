@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import Entry, Journey
+from journeys.language.model import Entry, Journey
 
 PACKAGED = Path(__file__).with_name("catalog.json")
 ARN_PATTERN_ENV = "JOURNEY_STATE_MACHINE_ARN"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from .compiler.graph import END, EXIT, Graph, ends_journey
-from .model import Journey, Step
+from journeys.compiler.graph import END, EXIT, Graph, ends_journey
+from journeys.language.model import Journey, Step
 
 START_NODE = "start"
 END_NODE = "finish"

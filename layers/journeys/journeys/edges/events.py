@@ -20,7 +20,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import clock, entry
+from journeys import clock
+from journeys.edges import entry
 
 
 def deliver_event(name: str, contact: dict, payload: dict, *, catalog, sfn, contacts, journeys) -> dict:

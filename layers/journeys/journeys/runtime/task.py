@@ -15,10 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import clock, conditions
-from ..model import ACTION_TYPES, SETTINGS, Condition
-from ..store import ContactStore, JourneyStore
-from . import lookahead
+from journeys import clock
+from journeys.language import conditions
+from journeys.language.model import ACTION_TYPES, SETTINGS, Condition
+from journeys.runtime.store import ContactStore, JourneyStore
+from journeys.runtime import lookahead
 
 
 class GoalReached(Exception):

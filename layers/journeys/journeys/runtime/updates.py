@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from .. import templates
-from .runtime import Outcome, StepContext
+from journeys.language import templates
+from journeys.runtime.task import Outcome, StepContext
 
 
 def update_profile(ctx: StepContext) -> Outcome:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import click
 
-from .actions import ActionError, OutboundPolicy, load_actions_file
+from journeys.actions import ActionError, OutboundPolicy, load_actions_file
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -57,7 +57,7 @@ def actions() -> None:
 @click.option("--json", "as_json", is_flag=True, help="The full catalog with JSON Schemas.")
 def list_(as_json: bool) -> None:
     """The module catalog: types, config fields, functions and their input fields."""
-    from .actions import module_catalog
+    from journeys.actions import module_catalog
 
     catalog = module_catalog()
     if as_json:
@@ -82,7 +82,7 @@ def _fields(schema: dict) -> str:
 @no_loopback_option
 def test(action_id: str, actions_file: str, no_loopback: bool) -> None:
     """Module test: check the Action's configuration against its endpoint."""
-    from .actions import test_action
+    from journeys.actions import test_action
 
     spec = _spec(action_id, actions_file)
     result = test_action(spec, _policy(no_loopback))
@@ -101,7 +101,7 @@ def test(action_id: str, actions_file: str, no_loopback: bool) -> None:
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds per attempt.")
 def call(action_id: str, function: str, input_text: str, actions_file: str, no_loopback: bool, timeout: float) -> None:
     """Function test: run the real call and print the response {status, headers, body}."""
-    from .actions import run_action
+    from journeys.actions import run_action
 
     spec = _spec(action_id, actions_file)
     try:
@@ -130,7 +130,7 @@ def deploy(actions_file: str, table: str, region: str | None, prune: bool) -> No
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from .steps.integrations import ActionStore, stored_actions
+    from journeys.runtime.integrations import ActionStore, stored_actions
 
     try:
         specs = load_actions_file(actions_file)

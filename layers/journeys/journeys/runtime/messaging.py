@@ -8,9 +8,10 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-from .. import aws, templates
-from ..unsubscribe import unsubscribe_headers
-from .runtime import Outcome, StepContext
+from journeys import aws
+from journeys.language import templates
+from journeys.runtime.unsubscribe import unsubscribe_headers
+from journeys.runtime.task import Outcome, StepContext
 
 DEFAULT_FROM = "Journeys <hello@journeys.example>"
 # Long List-Unsubscribe URLs must stay readable: no RFC 2047 encoding of a URL header.

@@ -14,9 +14,9 @@ from pydantic import (
     AfterValidator, BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationInfo, field_validator, model_validator,
 )
 
-from .durations import DurationError, parse_duration, parse_wait
-from .secret_refs import is_secret_ref
-from .timezones import known_timezone
+from journeys.language.durations import DurationError, parse_duration, parse_wait, timestamp_operand_is_valid
+from journeys.language.secret_refs import is_secret_ref
+from journeys.language.timezones import known_timezone
 
 ID = r"^[a-z0-9][a-z0-9-]{0,39}$"
 STEP_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -90,8 +90,6 @@ class FieldCondition(Strict):
         if op in LIST_OPS and not isinstance(value, list):
             raise ValueError(f"'{op}' needs a list")
         if op in TIME_OPS:
-            from .conditions import timestamp_operand_is_valid
-
             if not timestamp_operand_is_valid(value):
                 raise ValueError(f"'{op}' needs an ISO 8601 timestamp or a relative time like -7d")
         return value

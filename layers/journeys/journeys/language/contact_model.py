@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .timezones import known_timezone
+from journeys.language.timezones import known_timezone
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ATTRIBUTE_NAME_MAX = 255  # contact attributes become DynamoDB attribute names (never empty)

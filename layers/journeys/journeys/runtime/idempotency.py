@@ -17,8 +17,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
-from .steps.runtime import StepContext, StepInProgress, StepWork
-from .store import table_name
+from journeys.runtime.task import StepContext, StepInProgress, StepWork
+from journeys.runtime.store import table_name
 
 RECORD_TTL_SECONDS = 30 * 24 * 3600  # longer than any retry or redrive window we expect
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .errors import JourneyFileError
+from journeys.language.errors import JourneyFileError
 
 
 def _error(message: str) -> None:
@@ -36,7 +36,7 @@ def _load(path: str, allow_incomplete: bool):
 
 def _load_or_report(path: str, allow_incomplete: bool):
     """The journey at `path` with its warnings printed, or None after printing its errors."""
-    from .loader import load_journey
+    from journeys.language.loader import load_journey
 
     try:
         journey, warnings = load_journey(path, allow_incomplete=allow_incomplete)
@@ -89,7 +89,7 @@ def validate(files: tuple[str, ...], allow_incomplete: bool) -> None:
 @click.option("--check", is_flag=True, help="Fail if a compiled file is missing or stale instead of writing it.")
 def compile_(files: tuple[str, ...], out: str | None, allow_incomplete: bool, check: bool) -> None:
     """Compile journeys to <id>.asl.json (deterministic: same input, same bytes)."""
-    from .compiler import compile_journey
+    from journeys.compiler import compile_journey
 
     stale = []
     for file in files:
@@ -110,18 +110,18 @@ def compile_(files: tuple[str, ...], out: str | None, allow_incomplete: bool, ch
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of journey files (for editor completion)."""
-    from .model import journey_json_schema
+    from journeys.language.model import journey_json_schema
 
     click.echo(json.dumps(journey_json_schema(), indent=2))
 
 
 def _valid_contact(contact_file: str, contact: dict) -> dict:
-    """The contact file as the entry webhook takes it (journeys.contact_model): every mistake named
+    """The contact file as the entry webhook takes it (journeys.language.contact_model): every mistake named
     by its field, values as the webhook would store them (`subscribed: "no"` is false)."""
     from pydantic import ValidationError
 
-    from .actions.errors import describe_validation_error
-    from .contact_model import ContactIn
+    from journeys.actions.errors import describe_validation_error
+    from journeys.language.contact_model import ContactIn
 
     try:
         return ContactIn.model_validate(contact).as_contact()
@@ -143,9 +143,9 @@ def _valid_contact(contact_file: str, contact: dict) -> dict:
               help="Wall-clock seconds before the run is stopped (default: $JOURNEYS_RUN_TIMEOUT, else 300).")
 def run(file, contact_file, event_file, actions_file, start, event_at, as_json, allow_incomplete, timeout) -> None:
     """Run one contact through a journey locally (moto, virtual clock)."""
-    from . import clock
-    from .local.runner import run_journey, run_timeout
-    from .local.trace import build_trace
+    from journeys import clock
+    from journeys.local.runner import run_journey, run_timeout
+    from journeys.local.trace import build_trace
 
     _load(file, allow_incomplete)  # report file errors before starting anything
     contact = _valid_contact(contact_file, _read_json(contact_file, "contact"))
@@ -155,7 +155,7 @@ def run(file, contact_file, event_file, actions_file, start, event_at, as_json, 
         _fail(f"--start {start!r} is not an ISO 8601 timestamp (e.g. 2026-01-05T08:00:00Z)")
     options = {}
     if actions_file:
-        from .actions import ActionError, load_actions_file
+        from journeys.actions import ActionError, load_actions_file
 
         try:
             load_actions_file(actions_file)
@@ -163,7 +163,7 @@ def run(file, contact_file, event_file, actions_file, start, event_at, as_json, 
             _fail(str(error))
         options["actions_file"] = actions_file
     if event_at:
-        from .local.runner import parse_event_at
+        from journeys.local.runner import parse_event_at
 
         try:
             for item in event_at:
@@ -182,7 +182,7 @@ def run(file, contact_file, event_file, actions_file, start, event_at, as_json, 
     if as_json:
         click.echo(json.dumps(trace, indent=2, ensure_ascii=False))
     else:
-        from .local.render import print_trace
+        from journeys.local.render import print_trace
 
         print_trace(trace)
     if trace["status"] not in ("SUCCEEDED", "NOT_ENTERED"):
@@ -193,7 +193,7 @@ def run(file, contact_file, event_file, actions_file, start, event_at, as_json, 
 @click.option("--port", default=8765, show_default=True, help="Port on 127.0.0.1 (actions.yaml uses 8765).")
 def demo_api(port: int) -> None:
     """Serve a local demo API (company enrichment, CRM, webhooks) for the integration examples."""
-    from .local.demo_api import serve
+    from journeys.local.demo_api import serve
 
     server = serve(port)
     click.echo(f"demo API on http://127.0.0.1:{port} (GET /companies/<domain>, POST /crm/tasks, POST /hooks/<name>); Ctrl-C stops it")
@@ -203,12 +203,9 @@ def demo_api(port: int) -> None:
         server.server_close()
 
 
-from .cli_actions import actions  # noqa: E402
-from .cli_deploy import build, graph  # noqa: E402
+from journeys.cli.actions import actions  # noqa: E402
+from journeys.cli.deploy import build, graph  # noqa: E402
 
 main.add_command(actions)
 main.add_command(build)
 main.add_command(graph)
-
-if __name__ == "__main__":
-    main()

@@ -35,14 +35,14 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr
 
-from .. import templates
-from ..actions import (
+from journeys.language import templates
+from journeys.actions import (
     ActionError, ActionSpec, AwsSecrets, EnvSecrets, OutboundPolicy, SecretResolver, call_webhook, idempotency_key,
     parse_actions, run_action,
 )
-from ..actions.secrets import is_secret_ref
-from ..store import from_dynamo, to_dynamo
-from .runtime import Outcome, StepContext, keep_data
+from journeys.actions.secrets import is_secret_ref
+from journeys.runtime.store import from_dynamo, to_dynamo
+from journeys.runtime.task import Outcome, StepContext, keep_data
 
 DEFAULT_TIMEOUT_SECONDS = 10.0  # per attempt
 DEFAULT_RETRIES = 3

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .errors import JourneyFileError
+from journeys.language.errors import JourneyFileError
 
 
 def _fail(message: str) -> None:
@@ -21,8 +21,8 @@ def _fail(message: str) -> None:
 @click.option("--check", is_flag=True, help="Fail if a derived file is stale instead of writing it (CI).")
 def build(root: str, check: bool) -> None:
     """Regenerate the compiled ASL, the catalog and template.yaml's journey resources."""
-    from .build import BuildError, plan, stale
-    from .build import build as run_build
+    from journeys.compiler.build import BuildError, plan, stale
+    from journeys.compiler.build import build as run_build
 
     base = Path(root)
     try:
@@ -52,8 +52,8 @@ def build(root: str, check: bool) -> None:
 @click.option("--allow-incomplete", is_flag=True, help="Draw steps with missing settings (they compile to skips).")
 def graph(file: str, out: str | None, markdown: bool, allow_incomplete: bool) -> None:
     """Draw a journey as a Mermaid flowchart (step names; branch, else, event, timeout edges)."""
-    from .graph import mermaid
-    from .loader import load_journey
+    from journeys.compiler.mermaid import mermaid
+    from journeys.language.loader import load_journey
 
     try:
         journey, _ = load_journey(file, allow_incomplete=allow_incomplete)

@@ -1,0 +1,5 @@
+"""python -m journeys.cli"""
+
+from journeys.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The journey language: models, file loading with named errors, conditions, templates, durations."""
