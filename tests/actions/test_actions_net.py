@@ -341,13 +341,13 @@ def test_given_a_5xx_and_no_time_left_for_the_retry_then_the_answer_is_returned_
 
 def test_given_a_webhook_with_a_secret_header_then_it_is_resolved_at_call_time_and_dropped_on_leaving_the_origin(
         server, other_server):
-    from journeys.actions import EnvSecrets
+    from journeys.actions import EnvSecrets, SecretRef
 
     server.route("/hook", Reply(307, headers={"Location": other_server.url("/elsewhere")}))
     other_server.route("/elsewhere", Reply(200, json={"ok": True}))
     secrets = EnvSecrets({"JOURNEYS_SECRET_HOOK_TOKEN": "Bearer t0k3n"})
 
-    result = call_webhook(server.url("/hook"), "POST", {"Authorization": {"secret": "hook-token"}, "X-Plain": "p"},
+    result = call_webhook(server.url("/hook"), "POST", {"Authorization": SecretRef(secret="hook-token"), "X-Plain": "p"},
                           {"a": 1}, policy=LOOPBACK_OK, secrets=secrets)
 
     assert result["status"] == 200

@@ -438,7 +438,8 @@ def call_webhook(
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict:
     """The `webhook` step: a dict/list body is sent as JSON, a string as is. Returns {status, headers, body}.
-    A header value may be a `{"secret": NAME}` reference, resolved here, at call time, by `secrets`; a POST
+    A header value may be a SecretRef (a reference written in the journey), resolved here, at call time, by
+    `secrets`; any other value, a dict shaped like a reference included, is data sent as text. A POST
     carries `idempotency_key` as its Idempotency-Key unless the journey sets that header itself."""
     policy = policy or OutboundPolicy()
     sent, sensitive = reveal_headers(headers or {}, secrets)

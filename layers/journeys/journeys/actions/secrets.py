@@ -1,10 +1,15 @@
 """Secrets for Action configs: a config value `{"secret": "NAME"}` is resolved only when a call is made.
 
+Only a SecretRef resolves: one parsed from the actions file (a config's typed field) or made by the webhook
+step from a reference written literally in the journey. A plain dict shaped like a reference is data
+(contact attributes, an API answer rendered by a template) and goes on the wire as text.
+
 Resolved values travel as pydantic SecretStr so they print as '**********' in reprs, errors and logs.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from typing import Any, Mapping, Protocol, runtime_checkable
@@ -31,13 +36,15 @@ class SecretResolver(Protocol):
 
 
 def is_secret_ref(value: Any) -> bool:
+    """The shape of a reference (in a file being read); only a SecretRef instance is ever resolved."""
     return isinstance(value, SecretRef) or secret_refs.is_secret_ref(value)
 
 
 def reveal(value: Any, secrets: SecretResolver) -> str:
-    """The plain string to put on the wire: resolves a SecretRef, unwraps a SecretStr, passes strings."""
-    if isinstance(value, dict) and is_secret_ref(value):
-        value = SecretRef(**value)
+    """The plain string to put on the wire: resolves a SecretRef, unwraps a SecretStr, passes strings;
+    anything else (a dict that merely looks like a reference included) is data, sent as JSON text."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)
     if isinstance(value, SecretRef):
         value = secrets.resolve(value.secret)
     if isinstance(value, SecretStr):
@@ -52,7 +59,7 @@ def reveal_headers(headers: Mapping[str, Any], secrets: "SecretResolver | None")
     plain: dict[str, str] = {}
     sensitive: list[str] = []
     for name, value in headers.items():
-        if is_secret_ref(value):
+        if isinstance(value, SecretRef):
             sensitive.append(str(name))
         plain[str(name)] = reveal(value, resolver)
     return plain, sensitive

@@ -8,12 +8,15 @@ update_profile can tell "the lookup gave nothing" from "the lookup gave an empty
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from liquid import Environment, RenderContext
-from liquid.builtin.output import OutputNode
+from liquid.builtin.output import Output, OutputNode
+from liquid.stringify import to_liquid_string
 from liquid.exceptions import LiquidError
 from liquid.undefined import Undefined
 
@@ -22,6 +25,38 @@ from journeys.language.model import NOT_TEMPLATES
 from journeys.language.secret_refs import is_secret_ref
 
 _ENV = Environment()
+
+# ---------------------------------------------------------------------------- URLs
+# A value rendered into a URL's path or query is data: percent-encoded whole ('/', '?', '&', '#', '..'
+# included), so a contact id like `../../admin?x=` stays one path segment. An output before the path
+# begins (`{{ event.url }}/...`: scheme, host, base) is written as it is; the outbound policy checks it.
+_PATH_BEGUN = re.compile(r"^(/|[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*[/?#])")
+
+
+class _UrlOutputNode(OutputNode):
+    def render_to_output(self, context: RenderContext, buffer) -> int:
+        text = to_liquid_string(self.expression.evaluate(context), False)
+        so_far = buffer.getvalue() if hasattr(buffer, "getvalue") else ""
+        return buffer.write(quote(text, safe="") if _PATH_BEGUN.match(so_far) else text)
+
+
+class _UrlOutput(Output):
+    node_class = _UrlOutputNode
+
+
+_URL_ENV = Environment()
+_URL_ENV.add_tag(_UrlOutput)
+
+
+def render_url(source: str, context: Mapping[str, Any]) -> str:
+    """Render a URL (or a path) template, percent-encoding what its outputs put in the path or query."""
+    parse(source)  # the same errors as any template
+    return _parse_url(source).render(**context)
+
+
+@lru_cache(maxsize=1024)
+def _parse_url(source: str):
+    return _URL_ENV.from_string(source)
 
 
 class TemplateError(ValueError):

@@ -40,7 +40,7 @@ from journeys.actions import (
     ActionError, ActionSpec, AwsSecrets, EnvSecrets, OutboundPolicy, SecretResolver, call_webhook, idempotency_key,
     parse_actions, run_action,
 )
-from journeys.actions.secrets import is_secret_ref
+from journeys.actions.secrets import SecretRef, is_secret_ref, reveal
 from journeys.runtime.store import from_dynamo, to_dynamo
 from journeys.runtime.task import Outcome, StepContext, keep_data
 
@@ -107,10 +107,14 @@ def _deadline() -> float:
 
 
 def webhook(ctx: StepContext) -> Outcome:
-    rendered = templates.render_settings(ctx.event.step.settings, ctx.scope)  # secret references stay references
-    url = str(rendered.get("url") or "").strip()
-    # A header is text on the wire, whatever type its lone output had; call_webhook resolves the secrets.
-    headers = {str(name): value if is_secret_ref(value) else str(value) for name, value in (rendered.get("headers") or {}).items()}
+    rendered = templates.render_settings(ctx.event.step.settings, ctx.scope)
+    url = templates.render_url(str(ctx.event.step.settings.get("url") or ""), ctx.scope).strip()
+    # A header is text on the wire, whatever type its lone output had. Only a reference written in the
+    # journey (its settings, before rendering) becomes a SecretRef that call_webhook resolves: a rendered
+    # value shaped like one (contact data, an API answer) is data.
+    written = ctx.event.step.settings.get("headers") or {}
+    headers = {str(name): SecretRef(**written[name]) if is_secret_ref(written.get(name)) else reveal(value, None)
+               for name, value in (rendered.get("headers") or {}).items()}
     method = ctx.settings.method
     return _call(ctx, f"{method} webhook", lambda: _require_url(url) or call_webhook(
         url, method, headers, rendered.get("body"), policy=policy(), secrets=secrets(),
@@ -120,7 +124,10 @@ def webhook(ctx: StepContext) -> Outcome:
 
 def action(ctx: StepContext) -> Outcome:
     s = ctx.settings
-    rendered = templates.render_settings({"input": ctx.event.step.settings.get("input") or {}}, ctx.scope)["input"]
+    written = ctx.event.step.settings.get("input") or {}
+    rendered = templates.render_settings({"input": written}, ctx.scope)["input"]
+    if isinstance(written.get("path"), str):  # an http path: what contact data puts in it stays in its segment
+        rendered["path"] = templates.render_url(written["path"], ctx.scope)
 
     def call() -> dict[str, Any]:
         spec = ActionStore(ctx.journeys.table).get(s.action)
