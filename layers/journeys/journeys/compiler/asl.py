@@ -42,6 +42,10 @@ LAMBDA_TRANSIENT = [
 RETRY = [
     {"ErrorEquals": LAMBDA_TRANSIENT, "IntervalSeconds": 2, "MaxAttempts": 6, "BackoffRate": 2.0,
      "MaxDelaySeconds": 60, "JitterStrategy": "FULL"},
+    # An AWS service the step called throttled or had a 5xx (runtime/task.py is_transient): 12 retries,
+    # delays capped at 5 s, 10 s ... 320 s, then 600 s; with full jitter at most ~61 min in all.
+    {"ErrorEquals": ["StepRetryable"], "IntervalSeconds": 5, "MaxAttempts": 12, "BackoffRate": 2.0,
+     "MaxDelaySeconds": 600, "JitterStrategy": "FULL"},
     # A send still in progress (an earlier attempt timed out mid-call): wait, then ask again.
     {"ErrorEquals": ["StepInProgress"], "IntervalSeconds": 30, "MaxAttempts": 5, "BackoffRate": 2.0,
      "MaxDelaySeconds": 300, "JitterStrategy": "FULL"},

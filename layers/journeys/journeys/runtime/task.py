@@ -31,6 +31,36 @@ class StepInProgress(Exception):
     """An earlier attempt of this very step is still running: the compiled Retry asks again later."""
 
 
+class StepRetryable(Exception):
+    """An AWS service the step called was throttled or briefly unavailable (is_transient): the compiled
+    Retry tries the step again with back-off and jitter; after the last attempt the Catch records it as
+    failed. Lambda's errorType is the class name, the name compiler/asl.py RETRY lists."""
+
+
+# Error codes AWS services answer when the request may succeed later: throttling (SES, DynamoDB, any
+# service's generic codes) and server-side trouble. Anything else (validation, access, a rejected
+# sender) fails the step at once.
+TRANSIENT_CODES = frozenset({
+    "TooManyRequestsException", "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
+    "RequestThrottledException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+    "TransactionInProgressException", "LimitExceededException", "SlowDown", "ServiceUnavailable",
+    "ServiceUnavailableException", "InternalFailure", "InternalServerError", "InternalError", "InternalServiceError",
+})
+
+
+def is_transient(error: BaseException) -> bool:
+    """Would the same call, made again a little later, likely succeed? (botocore errors only)"""
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    if isinstance(error, (ConnectionError, HTTPClientError)):  # connect/read timeouts, closed connections
+        return True
+    if isinstance(error, ClientError):
+        code = (error.response.get("Error") or {}).get("Code", "")
+        status = (error.response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0
+        return code in TRANSIENT_CODES or status >= 500
+    return False
+
+
 class JourneyRef(BaseModel):
     id: str
     timezone: str | None = None
@@ -164,10 +194,32 @@ def resolve_data(data: dict[str, Any], journeys: JourneyStore) -> dict[str, Any]
 
 def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: ContactStore | None = None,
              journeys: JourneyStore | None = None, idempotent: Callable | None = None) -> dict[str, Any]:
-    """Run one step Task; `work` maps step types to their functions (a handler's group)."""
+    """Run one step Task; `work` maps step types to their functions (a handler's group). A step that
+    raises is recorded `failed` (a later successful retry overwrites the record); a transient AWS error
+    leaves as StepRetryable for the compiled Retry."""
     event = TaskEvent.model_validate(payload)
     contacts = contacts or ContactStore()
     journeys = journeys or JourneyStore()
+    try:
+        return _run_task(event, work, contacts, journeys, idempotent)
+    except (GoalReached, StepInProgress):
+        raise
+    except Exception as error:
+        retry = is_transient(error)
+        reason = f"{type(error).__name__}: {error}" + (" (retried with back-off)" if retry else "")
+        if event.step.id is not None and event.step.type in ACTION_TYPES:
+            try:  # best effort: the store itself may be what is throttled
+                journeys.record_step(event.execution, event.state.seq, event.step.id,
+                                     {"type": event.step.type, "at": clock.iso(clock.now()), "outcome": "failed", "reason": reason})
+            except Exception:  # noqa: BLE001 - the step's own error is the one to report
+                pass
+        if retry:
+            raise StepRetryable(reason) from error
+        raise
+
+
+def _run_task(event: TaskEvent, work: dict[str, StepWork], contacts: ContactStore, journeys: JourneyStore,
+              idempotent: Callable | None) -> dict[str, Any]:
     contact = contacts.require(event.state.contact["id"])
     view = resolve_data(event.state.data, journeys)
     scope = {"contact": contact, "event": event.state.event, "journey": view}
@@ -202,5 +254,5 @@ def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: Conta
     return next_state(event, contact, data, ahead, last)
 
 
-__all__ = ["STATE_BUDGET", "GoalReached", "Outcome", "StepContext", "StepInProgress", "TaskEvent", "keep_data", "resolve_data",
+__all__ = ["STATE_BUDGET", "GoalReached", "Outcome", "StepContext", "StepInProgress", "StepRetryable", "TaskEvent", "is_transient", "keep_data", "resolve_data",
            "run_task"]
