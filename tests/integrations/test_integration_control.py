@@ -155,7 +155,7 @@ steps:
         paid = stack.enter(journey, {**ada, "plan": "paid"}, {"id": "second"}).execution_arn
         statuses = stack.wait(paid)["status"], stack.sfn.describe_execution(executionArn=waiting)["status"]
 
-    assert statuses == ("ABORTED", "RUNNING")
+    assert statuses == ("SUCCEEDED", "RUNNING")  # ends like `exit` (issue 8 item 12), the other one waits on
 
 
 def test_given_exit_journey_of_a_journey_the_deployment_does_not_know_then_the_step_fails_naming_it(write_journey, ada):

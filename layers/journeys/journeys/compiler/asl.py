@@ -23,7 +23,7 @@ from typing import Any
 from journeys.gcpause import paused_gc
 from journeys.language.durations import parse_wait
 from journeys.language.model import CONTROL, INTEGRATIONS, MESSAGING, STATE_NAME_MAX, UPDATES, Journey, Step, state_name_length
-from journeys.compiler.graph import END, EXIT, Graph, ends_journey
+from journeys.compiler.graph import END, EXIT, Graph, ends_journey, exits_itself
 
 FUNCTIONS = {
     **{t: "MessagingFunctionArn" for t in MESSAGING},
@@ -290,6 +290,11 @@ class _Compiler:
             return self._event_wait(node)
         if kind == "choice":
             return self._choice(node)
+        if kind == "exited_choice":
+            done = {"And": [{"Variable": "$.last.outcome", "IsPresent": True}, {"Variable": "$.last.outcome", "StringEquals": "done"}],
+                    "Next": self._target(node.edges[0])}
+            return {"Type": "Choice", "Comment": f"exit_journey · step {step.id} · ended the journey?", "Choices": [done],
+                    "Default": self._target(node.edges[1])}
         raise AssertionError(kind)
 
     def _then(self, state: dict, target: str | None) -> dict:
@@ -347,7 +352,16 @@ class _Compiler:
         recover = self._recovery(node) if node.lookahead and node.kind == "task" else target
         catches.append({"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": self._target(recover)})
         state["Catch"] = catches
+        if step is not None and exits_itself(step, self.journey.id):
+            return self._then(state, self._exited_choice(node, target))
         return self._then(state, target)
+
+    def _exited_choice(self, node: Node, target: str | None) -> str:
+        """After an exit_journey of this journey that may skip (apply_to): done ends the journey as `exit`
+        does (SUCCEEDED, runtime/control.py leaves the execution running), skipped goes on."""
+        name = self._unique(_with_suffix(node.name, ": exited?"))
+        self._add(Node(name, "exited_choice", node.step, [None, target]), "exited_choice")
+        return name
 
     def _recovery(self, node: Node) -> str:
         """A failed Task did not evaluate what lies ahead: a refresh does, then the journey goes on."""

@@ -8,7 +8,7 @@ from journeys.language.errors import Problem
 from journeys.language.model import EXIT, Step
 
 END = "__end__"  # not a valid step id: cannot clash with one
-__all__ = ["END", "EXIT", "Graph", "ends_journey", "references"]
+__all__ = ["END", "EXIT", "Graph", "ends_journey", "exits_itself", "references"]
 
 
 def references(step: Step) -> Iterator[tuple[str, str | None]]:
@@ -40,6 +40,11 @@ def ends_journey(step: Step, journey_id: str | None) -> bool:
             and settings.get("journey") in (None, journey_id))
 
 
+def exits_itself(step: Step, journey_id: str | None) -> bool:
+    """`exit_journey` of this very journey (perhaps under apply_to): when it is done, the journey ends."""
+    return step.type == "exit_journey" and (step.settings or {}).get("journey") in (None, journey_id)
+
+
 def is_real_wait(step: Step) -> bool:
     """A wait that always takes time, so a loop through it cannot spin: every wait but `until`,
     whose timestamp may be empty or past (then it does not wait)."""
@@ -67,6 +72,8 @@ class Graph:
         s = step.settings
         if step.type == "exit" or ends_journey(step, self.journey_id):
             return []
+        if exits_itself(step, self.journey_id):  # under apply_to: ends the journey when done, else goes on
+            return [self.default_next(step), END]
         if step.type == "goto":
             return [s["step"]]
         if step.type == "gate":

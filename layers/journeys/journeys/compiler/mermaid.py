@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from journeys.compiler.graph import END, EXIT, Graph, ends_journey
+from journeys.compiler.graph import END, EXIT, Graph, ends_journey, exits_itself
 from journeys.language.model import Journey, Step
 
 START_NODE = "start"
@@ -52,6 +52,8 @@ def _edges(graph: Graph, step: Step) -> list[tuple[str, str | None]]:
     if step.type == "split":
         edges = [(b["next"], b["name"]) for b in s["branches"]]
         return edges + ([(s["default"], "default")] if s.get("default") else [])
+    if exits_itself(step, graph.journey_id):
+        return [(graph.default_next(step), "skipped"), (END, "exited")]
     if step.type == "wait" and s.get("for_event"):
         event, timeout = graph.successors(step)
         return [(event, "event"), (timeout, "timeout")]

@@ -159,7 +159,7 @@ def _check_references(steps: list[Step], problems: list[Problem]) -> None:
     ids = {step.id for step in steps}
     for step in steps:
         for key, target in references(step):
-            if target is None or target in ids or (key == "settings.else" and target == EXIT):
+            if target is None or target in ids or (key in ("next", "settings.else") and target == EXIT):
                 continue
             problems.append(Problem(f"names no step: {target!r}", step.id, key))
 

@@ -94,10 +94,8 @@ def exit_journey(ctx: StepContext) -> Outcome:
     target = ctx.settings.journey or me.journey.id
     cause = f"exit_journey step '{me.step.id}' of journey '{me.journey.id}'"
     if target == me.journey.id:
-        # This execution ends here (it is running: this step runs in it), as the compiled plain
-        # end (Succeed) of an unconditional self-exit does.
-        _sfn().stop_execution(executionArn=me.execution, error=EXITED_ERROR, cause=cause)
-        ctx.journeys.forget_executions(ctx.contact["id"], target, [me.execution])
+        # This execution ends right after this Task: the compiled Choice that follows an exit_journey of
+        # the journey itself goes to its end (SUCCEEDED, like `exit`) when the step is done.
         return Outcome("done")
     with _naming("exit_journey"):
         Catalog.packaged().entry(target)
