@@ -120,7 +120,21 @@ def test_given_a_new_journey_file_when_built_then_its_asl_catalog_entry_and_stat
     assert "Name: !Sub ${AWS::StackName}_welcome-series\n" in text  # the name JOURNEY_STATE_MACHINE_ARN gives functions
     assert json.loads((project / "layers/journeys/journeys/runtime/catalog.json").read_text())["welcome-series"]["event"] == "signed_up"
     assert journeys_cli("build", "--check", cwd=project).returncode == 0
-    assert journeys_cli("build", cwd=project).stdout.strip() == "up to date"
+    assert journeys_cli("build", cwd=project).stdout.splitlines()[0] == "up to date"
+
+
+def test_given_a_journey_naming_its_sender_when_built_then_the_ses_identities_to_verify_are_listed(project):
+    (project / "statemachines/newsletter.journey.yaml").write_text(textwrap.dedent("""\
+        journey: newsletter
+        entry: {trigger: webhook}
+        steps:
+          - {id: news, type: send_email, settings: {from: "Marketing <news@ourcompany.example>", subject: Hi, text: News}}
+        """))
+
+    done = journeys_cli("build", cwd=project)
+
+    assert done.returncode == 0, done.stderr
+    assert "SES identities to verify" in done.stdout and "  ourcompany.example  (news@ourcompany.example)" in done.stdout
 
 
 def test_given_a_hand_edit_outside_the_generated_blocks_when_built_then_it_is_kept(project):

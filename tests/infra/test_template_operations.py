@@ -191,8 +191,8 @@ def test_given_the_webhook_parameters_then_the_burst_is_its_own_parameter():
 
 
 def policy_tables(policy: str) -> set[str]:
-    statement = resources()[policy]["Properties"]["PolicyDocument"]["Statement"][0]
-    return {r["GetAtt"].split(".")[0] for r in statement["Resource"] if "GetAtt" in r}
+    statements = resources()[policy]["Properties"]["PolicyDocument"]["Statement"]
+    return {r["GetAtt"].split(".")[0] for statement in statements for r in statement["Resource"] if isinstance(r, dict) and "GetAtt" in r}
 
 
 def test_given_the_entry_function_then_it_reaches_contacts_and_journey_state_but_not_idempotency_records():
@@ -200,7 +200,8 @@ def test_given_the_entry_function_then_it_reaches_contacts_and_journey_state_but
 
     assert {"Ref": "JourneysEntryDataPolicy"} in policies and {"Ref": "JourneysDataPolicy"} not in policies
     assert policy_tables("JourneysEntryDataPolicy") == {"ContactsTable", "JourneyTable"}
-    assert policy_tables("JourneysDataPolicy") == {"ContactsTable", "JourneyTable", "IdempotencyTable"}
+    assert all(policy_tables(f"{name}StepPolicy") == {"ContactsTable", "JourneyTable", "IdempotencyTable"}
+               for name in ("Messaging", "Updates", "Actions", "Control"))
 
 
 def test_given_the_execution_policy_then_only_this_stacks_journeys_are_started_and_only_through_live():

@@ -43,6 +43,20 @@ def build(root: str, check: bool) -> None:
         click.echo(f"wrote {path.relative_to(base)}")
     if not written:
         click.echo("up to date")
+    _print_senders(base)
+
+
+def _print_senders(base: Path) -> None:
+    """The SES identities to verify before the first send (docs/DEPLOY.md, Senders)."""
+    from journeys.compiler.build import sender_identities
+
+    identities = sender_identities(base)
+    if not identities:
+        click.echo("SES identity to verify: SenderIdentity (FromAddress's domain); no journey names its own sender")
+        return
+    click.echo("SES identities to verify: SenderIdentity (FromAddress's domain) and the journeys' senders:")
+    for identity, addresses in identities.items():
+        click.echo(f"  {identity}  ({', '.join(addresses)})")
 
 
 @click.command()

@@ -198,6 +198,84 @@ def data_policy(table_ids: tuple[str, ...] | list[str], description: str) -> dic
     }}
 
 
+# Least privilege per step function: what its steps do on each table. Reads where it runs steps; writes
+# only where its steps write; DeleteItem on idempotency records (Powertools deletes a failed attempt's
+# record) and, for Control, on the journey table (start_journey enters through edges/entry.py, which
+# releases claims). No function batch-writes.
+_READ = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DescribeTable"]
+_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+_IDEMPOTENCY = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"]
+STEP_TABLE_ACTIONS: dict[str, dict[str, list[str]]] = {
+    # sends read the contact; results, inbox items and large results go to the journey table
+    "MessagingFunction": {"ContactsTable": _READ, "JourneyTable": _READ + _WRITE, "IdempotencyTable": _IDEMPOTENCY},
+    # update_profile, tags, groups, notes, unsubscribe write the contact
+    "UpdatesFunction": {"ContactsTable": _READ + _WRITE, "JourneyTable": _READ + _WRITE, "IdempotencyTable": _IDEMPOTENCY},
+    # calls read Actions (journey table) and the contact; results and large results are written
+    "ActionsFunction": {"ContactsTable": _READ, "JourneyTable": _READ + _WRITE, "IdempotencyTable": _IDEMPOTENCY},
+    # start_journey/exit_journey: the entry path (contacts, memberships), event waits
+    "ControlFunction": {"ContactsTable": _READ + _WRITE, "JourneyTable": _READ + _WRITE + ["dynamodb:DeleteItem"],
+                        "IdempotencyTable": _IDEMPOTENCY},
+}
+
+
+def step_policy_name(function: str) -> str:
+    return f"{short_name(function)}StepPolicy"
+
+
+def step_policy(function: str, secret_names: list[str] = ()) -> dict[str, Any]:
+    """The managed policy of one step function: its tables and actions (STEP_TABLE_ACTIONS); for the actions
+    function also exactly the secrets the configured Actions and the journeys name."""
+    statements = []
+    for logical_id, actions in STEP_TABLE_ACTIONS[function].items():
+        statements.append({"Sid": logical_id.removesuffix("Table"), "Effect": "Allow", "Action": actions,
+                           "Resource": [GetAtt(f"{logical_id}.Arn"), Sub("${" + logical_id + ".Arn}/index/*")]})
+    managers = [n for n in secret_names if not n.startswith("ssm:")]
+    parameters = [n[4:].lstrip("/") for n in secret_names if n.startswith("ssm:")]
+    if managers:
+        statements.append({"Sid": "ActionSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                           "Resource": [Sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:" + n + "-??????")
+                                        for n in managers]})
+    if parameters:
+        statements.append({"Sid": "ActionParameters", "Effect": "Allow", "Action": ["ssm:GetParameter"],
+                           "Resource": [Sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/" + n)
+                                        for n in parameters]})
+    named = f"; secrets: {', '.join(secret_names)}" if secret_names else ""
+    return {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+        "Description": f"journeys {short_name(function).lower()} steps: their tables and actions{named}"[:1000],
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}}
+
+
+ACTIONS_FILE = Path(STATEMACHINES) / "actions.yaml"
+
+
+def secret_names(root: Path, built: list[Built]) -> list[str]:
+    """Every secret name the stack's Actions (statemachines/actions.yaml) and journeys (webhook headers) name:
+    the only secrets the actions function may read."""
+    from journeys.language.secret_refs import is_secret_ref
+
+    names: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if isinstance(value.get("secret"), str) and value["secret"].strip():
+                names.add(value["secret"].strip())  # {secret: NAME}, and an http auth's secret
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    actions = root / ACTIONS_FILE
+    if actions.is_file():
+        for spec in (yaml.safe_load(actions.read_text(encoding="utf-8")) or []):
+            walk(spec.get("config") if isinstance(spec, dict) else None)
+    for b in built:
+        for step in b.journey.steps:
+            if step.type == "webhook":
+                names.update(v["secret"] for v in (step.settings.get("headers") or {}).values() if is_secret_ref(v))
+    return sorted(names)
+
+
 def execution_policy(built: list[Built]) -> dict[str, Any]:
     """One size for any number of journeys (a managed policy holds at most 6,144 characters): every
     state machine of this stack is `<stack>_<journey id>`."""
@@ -388,12 +466,14 @@ def dashboard(built: list[Built]) -> dict[str, Any]:
         "DashboardName": Sub("${AWS::StackName}-journeys"), "DashboardBody": Sub(body + "\n")}}
 
 
-def resources_block(built: list[Built]) -> dict[str, Any]:
+def resources_block(built: list[Built], secrets: list[str] = ()) -> dict[str, Any]:
     resources: dict[str, Any] = {}
     for logical_id, spec in TABLES.items():
         resources[logical_id] = table_resource(spec)
     resources["JourneysDataPolicy"] = data_policy(
         list(TABLES), "journeys: read and write the journeys tables (contacts, journey state, idempotency)")
+    for function in STEP_FUNCTIONS:
+        resources[step_policy_name(function)] = step_policy(function, secrets if function == "ActionsFunction" else [])
     resources["JourneysEntryDataPolicy"] = data_policy(
         ENTRY_TABLES, "journeys entry webhook: read and write contacts and journey state (no idempotency records)")
     resources["JourneysExecutionPolicy"] = execution_policy(built)
@@ -435,8 +515,8 @@ def replace_block(text: str, block: str, value: dict[str, Any]) -> str:
     return text[:begin.start()] + head + dump(value, indent) + text[end.start():]
 
 
-def render_template(text: str, built: list[Built]) -> str:
-    for block, value in (("globals", globals_block()), ("resources", resources_block(built)),
+def render_template(text: str, built: list[Built], secrets: list[str] = ()) -> str:
+    for block, value in (("globals", globals_block()), ("resources", resources_block(built, secrets)),
                          ("outputs", outputs_block(built))):
         text = replace_block(text, block, value)
     return text
@@ -474,8 +554,19 @@ def plan(root: Path) -> tuple[dict[Path, str], list[str]]:
     template = root / TEMPLATE
     if not template.is_file():
         raise BuildError(f"{template} does not exist")
-    outputs[template] = render_template(template.read_text(encoding="utf-8"), built)
+    outputs[template] = render_template(template.read_text(encoding="utf-8"), built, secret_names(root, built))
     return outputs, warnings
+
+
+def sender_identities(root: Path) -> dict[str, list[str]]:
+    """SES identity (domain) -> the `from` addresses of the stack's journeys it must cover."""
+    from journeys.language.senders import identity_of, sender_addresses
+
+    identities: dict[str, set[str]] = {}
+    for path in journey_files(root):
+        for address in sender_addresses(load_journey(path)[0]):
+            identities.setdefault(identity_of(address), set()).add(address)
+    return {identity: sorted(addresses) for identity, addresses in sorted(identities.items())}
 
 
 def stale(root: Path) -> list[Path]:

@@ -303,7 +303,22 @@ class LocalStack:
         self.state_machines[compiled.journey.id] = arn
         self.compiled[compiled.journey.id] = compiled
         self._write_catalog()
+        self.verify_senders(compiled.journey)
         return arn
+
+    def verify_senders(self, journey: Journey) -> None:
+        """Locally SES accepts the senders the journey names (it is a rehearsal): their domains are verified
+        here, as `journeys build` asks the deployer to do in SES (docs/DEPLOY.md)."""
+        import boto3
+
+        from journeys.language.senders import identity_of, sender_addresses
+
+        ses = boto3.client("sesv2", region_name=REGION)
+        for identity in sorted({identity_of(address) for address in sender_addresses(journey)} - {LOCAL_SENDER_DOMAIN}):
+            try:
+                ses.create_email_identity(EmailIdentity=identity)
+            except ses.exceptions.AlreadyExistsException:
+                pass
 
     def enter(self, journey: Journey, contact: dict, event: dict | None = None, event_name: str | None = None):
         """The entry rules, then StartExecution: journeys.edges.entry.enter_contact, as on AWS."""

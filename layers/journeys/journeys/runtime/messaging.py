@@ -8,7 +8,10 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from journeys import aws
+from journeys.language.senders import identity_of, sender_address
 from journeys.language import templates
 from journeys.runtime.unsubscribe import unsubscribe_headers
 from journeys.runtime.task import Outcome, StepContext
@@ -106,7 +109,28 @@ def _send(*, sender: str, to: list[str], subject: str, text: str | None, html: s
     }
     if os.environ.get("SES_CONFIGURATION_SET"):
         kwargs["ConfigurationSetName"] = os.environ["SES_CONFIGURATION_SET"]
-    return aws.client("sesv2").send_email(**kwargs)["MessageId"]
+    try:
+        return aws.client("sesv2").send_email(**kwargs)["MessageId"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in SENDER_REJECTED:
+            raise SenderRejected(_sender_rejected(sender, error)) from None
+        raise
+
+
+# What SES answers when the sender is not a verified identity (or its MAIL FROM domain is not).
+SENDER_REJECTED = {"MessageRejected", "MailFromDomainNotVerifiedException"}
+
+
+class SenderRejected(Exception):
+    """SES refused the sender: the step fails with a message naming the address and how to verify it."""
+
+
+def _sender_rejected(sender: str, error: ClientError) -> str:
+    address = sender_address(sender) or sender
+    identity = identity_of(address) if "@" in address else address
+    return (f"SES rejected sender {address!r} ({error.response['Error'].get('Message', '')}): verify the SES identity "
+            f"{identity!r} (or the address) in this account and region: `aws sesv2 create-email-identity "
+            f"--email-identity {identity}`, then deploy with SenderIdentity={identity} (docs/DEPLOY.md, Senders)")
 
 
 def _default_from() -> str:
