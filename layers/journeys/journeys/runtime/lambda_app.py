@@ -17,7 +17,7 @@ from typing import Any
 from journeys.runtime import observability
 from journeys.runtime.idempotency import enabled as idempotency_enabled
 from journeys.runtime.idempotency import once_per_step
-from journeys.runtime.task import GoalReached, StepInProgress, StepRetryable, StepWork, run_task
+from journeys.runtime.task import GoalReached, StepInProgress, StepRetryable, StepWork, run_task, step_failed
 
 
 logger = observability.logger()
@@ -51,10 +51,12 @@ def step_handler(function: str, work: dict[str, StepWork]) -> Callable[[dict, An
             raise
         except StepInProgress:
             raise  # the compiled Retry waits it out: not a failure
-        except StepRetryable:
-            observability.count("StepRetried", dimensions)  # the compiled Retry tries again; Catch records the last
-            raise
-        except Exception:
+        except Exception as error:
+            # Recorded `failed` in the step results; a transient AWS error leaves as StepRetryable
+            failure = step_failed(event, error)
+            if isinstance(failure, StepRetryable):
+                observability.count("StepRetried", dimensions)  # the compiled Retry tries again; Catch records the last
+                raise failure from error
             observability.count("StepFailed", dimensions)
             observability.count("StepFailed", {})  # by service only: one alarm per deployment
             raise

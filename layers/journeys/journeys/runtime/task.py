@@ -194,32 +194,10 @@ def resolve_data(data: dict[str, Any], journeys: JourneyStore) -> dict[str, Any]
 
 def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: ContactStore | None = None,
              journeys: JourneyStore | None = None, idempotent: Callable | None = None) -> dict[str, Any]:
-    """Run one step Task; `work` maps step types to their functions (a handler's group). A step that
-    raises is recorded `failed` (a later successful retry overwrites the record); a transient AWS error
-    leaves as StepRetryable for the compiled Retry."""
+    """Run one step Task; `work` maps step types to their functions (a handler's group)."""
     event = TaskEvent.model_validate(payload)
     contacts = contacts or ContactStore()
     journeys = journeys or JourneyStore()
-    try:
-        return _run_task(event, work, contacts, journeys, idempotent)
-    except (GoalReached, StepInProgress):
-        raise
-    except Exception as error:
-        retry = is_transient(error)
-        reason = f"{type(error).__name__}: {error}" + (" (retried with back-off)" if retry else "")
-        if event.step.id is not None and event.step.type in ACTION_TYPES:
-            try:  # best effort: the store itself may be what is throttled
-                journeys.record_step(event.execution, event.state.seq, event.step.id,
-                                     {"type": event.step.type, "at": clock.iso(clock.now()), "outcome": "failed", "reason": reason})
-            except Exception:  # noqa: BLE001 - the step's own error is the one to report
-                pass
-        if retry:
-            raise StepRetryable(reason) from error
-        raise
-
-
-def _run_task(event: TaskEvent, work: dict[str, StepWork], contacts: ContactStore, journeys: JourneyStore,
-              idempotent: Callable | None) -> dict[str, Any]:
     contact = contacts.require(event.state.contact["id"])
     view = resolve_data(event.state.data, journeys)
     scope = {"contact": contact, "event": event.state.event, "journey": view}
@@ -254,5 +232,21 @@ def _run_task(event: TaskEvent, work: dict[str, StepWork], contacts: ContactStor
     return next_state(event, contact, data, ahead, last)
 
 
-__all__ = ["STATE_BUDGET", "GoalReached", "Outcome", "StepContext", "StepInProgress", "StepRetryable", "TaskEvent", "is_transient", "keep_data", "resolve_data",
+def step_failed(payload: dict[str, Any], error: Exception, journeys: JourneyStore | None = None) -> Exception:
+    """A step raised `error`: record it `failed` in the step results (a later successful retry overwrites
+    the record) and return what the handler raises: StepRetryable for a transient AWS error (the compiled
+    Retry tries again), else `error` itself (the compiled Catch records $.failure and goes on)."""
+    retry = is_transient(error)
+    reason = f"{type(error).__name__}: {error}" + (" (retried with back-off)" if retry else "")
+    try:  # best effort: the payload may be what is wrong, or the store what is throttled
+        event = TaskEvent.model_validate(payload)
+        if event.step.id is not None and event.step.type in ACTION_TYPES:
+            (journeys or JourneyStore()).record_step(event.execution, event.state.seq, event.step.id, {
+                "type": event.step.type, "at": clock.iso(clock.now()), "outcome": "failed", "reason": reason})
+    except Exception:  # noqa: BLE001 - the step's own error is the one to report
+        pass
+    return StepRetryable(reason) if retry else error
+
+
+__all__ = ["STATE_BUDGET", "GoalReached", "Outcome", "StepContext", "StepInProgress", "StepRetryable", "TaskEvent", "is_transient", "step_failed", "keep_data", "resolve_data",
            "run_task"]
