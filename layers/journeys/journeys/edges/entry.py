@@ -5,6 +5,7 @@ Used by the entry webhook on AWS, by start_journey, and by the local runner: one
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -17,9 +18,15 @@ from journeys.runtime import observability
 from journeys.language.model import Entry
 from journeys.runtime.store import may_be_running
 
+# Step Functions refuses a StartExecution input over 256 KiB.
+START_INPUT_LIMIT = 262_144
 # The membership record keeps the executions that may still run (exit_journey stops them all); past
 # this many, entering asks Step Functions which have ended and forgets those.
 RUNNING_SET_LIMIT = 16
+
+
+class EntryTooLarge(ValueError):
+    """The contact and event would not fit the execution's input: the sender gets a 4xx naming it."""
 
 
 @dataclass
@@ -106,20 +113,26 @@ def _enter(journey_id: str, rules: Entry, contact: dict[str, Any], event: dict[s
     stored = contacts.upsert(contact)
     membership = journeys.membership(stored["id"], journey_id)
     name = execution_name(journey_id, stored["id"], idempotency_key(event, contact))
-    earlier = _started_before(membership, name)
+    earlier = _this_entry(membership, name, state_machine_arn)
     if earlier:
         # The same event again, after its execution started: the same entry, not a re-entry.
-        return EntryResult("DUPLICATE", execution_arn=earlier, reason="this event already entered the contact")
+        return _duplicate(earlier)
     decision = decide(rules, stored, event, membership, event_name)
     if not decision.entered:
         return EntryResult("NOT_ENTERED", reason=decision.reason)
+    execution_input = start_input(stored, event)
+    claim = _claim(rules, journeys, stored["id"], journey_id, name)
+    if claim is False:
+        return _claim_lost(rules, stored, event, journeys, journey_id, name, state_machine_arn, event_name)
     try:
-        arn = sfn.start_execution(stateMachineArn=state_machine_arn, name=name,
-                                  input=json.dumps(initial_state(stored, event)))["executionArn"]
+        arn = sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=execution_input)["executionArn"]
     except sfn.exceptions.ExecutionAlreadyExists:
         # Delivered twice: the first delivery started it. Report that execution, start nothing.
-        return EntryResult("DUPLICATE", execution_arn=_execution_arn(state_machine_arn, name),
-                           reason="this event already entered the contact")
+        return _duplicate(_execution_arn(state_machine_arn, name))
+    except Exception:
+        if claim:
+            journeys.release_entry(claim)  # nothing started: a retry may enter
+        raise
     running = journeys.record_entry(stored["id"], journey_id, arn, clock.iso(clock.now()))
     if len(running) > RUNNING_SET_LIMIT and len(running) % RUNNING_SET_LIMIT == 1:
         # Each time the set grows past another RUNNING_SET_LIMIT, not on every entry: one
@@ -129,10 +142,52 @@ def _enter(journey_id: str, rules: Entry, contact: dict[str, Any], event: dict[s
     return EntryResult("STARTED", execution_arn=arn)
 
 
-def _started_before(membership: dict[str, Any] | None, name: str) -> str | None:
-    """The execution named `name` if the contact x journey record knows it (this entry, again)."""
+def start_input(contact: dict[str, Any], event: dict[str, Any]) -> str:
+    """The StartExecution input; over Step Functions' limit it is refused here, not lost there."""
+    text = json.dumps(initial_state(contact, event))
+    size = len(text.encode())
+    if size > START_INPUT_LIMIT:
+        raise EntryTooLarge(f"the journey's first state (contact and event) would be {size:,} bytes; "
+                            f"Step Functions accepts at most {START_INPUT_LIMIT:,} (send a smaller event)")
+    return text
+
+
+def _claim(rules: Entry, journeys, contact_id: str, journey_id: str, name: str):
+    """Claim the entry with a conditional write (re_entry never / after); `None` when the rule
+    needs no claim (always: the execution name alone keeps one event from entering twice), False
+    when another entry holds it."""
+    after = rules.re_entry_after_seconds
+    if after == 0:
+        return None
+    now = clock.now()
+    last_before = None if after is None else clock.iso(now - dt.timedelta(seconds=after))
+    return journeys.claim_entry(contact_id, journey_id, name, clock.iso(now), last_before) or False
+
+
+def _claim_lost(rules: Entry, stored, event, journeys, journey_id: str, name: str, state_machine_arn: str,
+                event_name: str | None) -> EntryResult:
+    """Another entry of this contact claimed the journey first: the same event (DUPLICATE), or the
+    re-entry rule keeps this one out (NOT_ENTERED, with the rule's reason)."""
+    membership = journeys.membership(stored["id"], journey_id)
+    earlier = _this_entry(membership, name, state_machine_arn)
+    if earlier:
+        return _duplicate(earlier)
+    decision = decide(rules, stored, event, membership, event_name)
+    return EntryResult("NOT_ENTERED", reason=decision.reason or "another entry of this contact into the journey came first")
+
+
+def _duplicate(execution_arn: str) -> EntryResult:
+    return EntryResult("DUPLICATE", execution_arn=execution_arn, reason="this event already entered the contact")
+
+
+def _this_entry(membership: dict[str, Any] | None, name: str, state_machine_arn: str) -> str | None:
+    """The execution named `name` if the contact x journey record knows it (this entry, again), also
+    while its claim is still being started."""
     known = may_be_running(membership) + [(membership or {}).get("execution")]
-    return next((arn for arn in known if arn and arn.endswith(":" + name)), None)
+    earlier = next((arn for arn in known if arn and arn.endswith(":" + name)), None)
+    if earlier is None and (membership or {}).get("claimed") == name:
+        earlier = _execution_arn(state_machine_arn, name)
+    return earlier
 
 
 def execution_status(sfn, execution_arn: str) -> str | None:

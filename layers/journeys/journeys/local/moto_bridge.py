@@ -12,6 +12,9 @@ loudly when one of these names moves).
    qualifier. Locally no version is published, so the machine itself is what `live` points at; the
    execution ARN is `arn:...:execution:NAME:<execution name>`, as on AWS. Version ARNs (`:NAME:3`)
    stay moto's own.
+6. DynamoDB writes (PutItem, UpdateItem, DeleteItem, TransactWriteItems) run one at a time: on AWS a
+   conditional write is atomic, while moto checks the condition and then writes, so two threads
+   could both pass (entry claims and send caps are tested with concurrent threads).
 
 How virtual time moves (VirtualWaits): a Wait state or a callback registers a sleeper (its
 execution, its deadline). The clock stands still while any running execution is busy; when every
@@ -34,6 +37,7 @@ from typing import Any
 
 import moto
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.dynamodb.models import DynamoDBBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.api import ExecutionStatus
@@ -234,6 +238,16 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     def start_execution(self, state_machine_arn, *args, **kwargs):
         return original_start_execution(self, unaliased(state_machine_arn), *args, **kwargs)
 
+    dynamodb_writes = threading.RLock()
+    DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+    original_writes = {name: getattr(DynamoDBBackend, name) for name in DYNAMODB_WRITES}
+
+    def one_at_a_time(original):
+        def write(self, *args, **kwargs):
+            with dynamodb_writes:
+                return original(self, *args, **kwargs)
+        return write
+
     class _VirtualDatetime(dt.datetime):
         @classmethod
         def now(cls, tz=None):  # moto compares a naive UTC timestamp with naive now()
@@ -261,6 +275,7 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         (StateTaskServiceCallback, "_eval_wait_for_task_token", original_callback_wait),
         (lambda_eval_utils, "boto_client_for", original_client_for),
         (StepFunctionsParserBackend, "start_execution", original_start_execution),
+        *((DynamoDBBackend, name, original) for name, original in original_writes.items()),
     ]
     LambdaSimpleBackend.invoke = invoke
     WaitFunction._wait_interval = wait_interval
@@ -270,6 +285,8 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     StateTaskServiceCallback._eval_wait_for_task_token = eval_wait_for_task_token
     lambda_eval_utils.boto_client_for = lambda_client_for
     StepFunctionsParserBackend.start_execution = start_execution
+    for name, original in original_writes.items():
+        setattr(DynamoDBBackend, name, one_at_a_time(original))
     try:
         yield waits
     finally:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import zlib
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -124,6 +125,16 @@ def key(*parts: Any) -> str:
 
 def _delivery_expiry() -> int:
     return int((clock.now() + DELIVERED_EVENT_RETENTION).timestamp())
+
+
+@dataclass(frozen=True)
+class EntryClaim:
+    """A won claim_entry: what release_entry needs to give it back."""
+
+    contact_id: str
+    journey_id: str
+    name: str
+    previous_entered_at: str | None
 
 
 class ContactNotFound(LookupError):
@@ -245,13 +256,44 @@ class JourneyStore:
         item = self.table.get_item(Key=self._membership_key(contact_id, journey_id), ConsistentRead=True).get("Item")
         return from_dynamo(item) if item else None
 
+    def claim_entry(self, contact_id: str, journey_id: str, name: str, entered_at: str,
+                    last_before: str | None) -> EntryClaim | None:
+        """Take this contact's entry into the journey before starting execution `name`: one
+        conditional write, so of concurrent entries exactly one wins. Only when the contact never
+        entered (last_before None: re_entry never) or last entered at or before `last_before`.
+        The claim sets entered_at now; `claimed` names the execution until record_entry. None: lost."""
+        condition = "attribute_not_exists(entered_at)" + ("" if last_before is None else " OR entered_at <= :before")
+        values = {":t": entered_at, ":name": name, **({} if last_before is None else {":before": last_before})}
+        try:
+            old = self.table.update_item(
+                Key=self._membership_key(contact_id, journey_id), ConditionExpression=condition,
+                UpdateExpression="SET entered_at = :t, claimed = :name", ExpressionAttributeValues=values,
+                ReturnValues="UPDATED_OLD",
+            ).get("Attributes", {})
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return EntryClaim(contact_id, journey_id, name, old.get("entered_at"))
+
+    def release_entry(self, claim: EntryClaim) -> None:
+        """The start did not happen: give the claim back (the entry time it replaced, or no record)."""
+        name, previous = claim.name, claim.previous_entered_at
+        key, unless_taken = self._membership_key(claim.contact_id, claim.journey_id), {"ConditionExpression": "claimed = :name"}
+        try:
+            if previous is None:
+                self.table.delete_item(Key=key, ExpressionAttributeValues={":name": name}, **unless_taken)
+            else:
+                self.table.update_item(Key=key, UpdateExpression="SET entered_at = :t REMOVE claimed",
+                                       ExpressionAttributeValues={":t": previous, ":name": name}, **unless_taken)
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            pass  # another entry claimed it since
+
     def record_entry(self, contact_id: str, journey_id: str, execution: str, entered_at: str) -> list[str]:
         """Remember an entry: the latest execution, when, how often, and the execution in the set of
         those that may still run (re-entry can start one while an earlier one waits). Returns that set."""
         item = self.table.update_item(
             Key=self._membership_key(contact_id, journey_id),
             UpdateExpression="SET execution = :e, entered_at = :t, entries = if_not_exists(entries, :zero) + :one "
-                             "ADD running :running",
+                             "ADD running :running REMOVE claimed",
             ExpressionAttributeValues={":e": execution, ":t": entered_at, ":zero": 0, ":one": 1, ":running": {execution}},
             ReturnValues="ALL_NEW",
         )["Attributes"]
