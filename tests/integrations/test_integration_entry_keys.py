@@ -171,3 +171,26 @@ def test_given_a_start_that_fails_then_the_claim_is_given_back_and_a_retry_enter
     assert stack.journeys.membership(ada["id"], "welcome") is None
 
     assert enter(ada, {"id": "evt-2"}).status == "STARTED"
+
+
+def test_given_an_entry_whose_first_state_would_pass_256_kib_then_it_is_refused_naming_the_limit_and_nothing_starts(welcome, ada):
+    from journeys.edges.entry import EntryTooLarge
+
+    stack, enter = welcome("never")
+
+    with pytest.raises(EntryTooLarge, match="262,144"):
+        enter(ada, {"id": "evt-big", "blob": "x" * 270_000})
+
+    assert executions(stack) == [] and stack.journeys.membership(ada["id"], "welcome") is None
+    assert enter(ada, {"id": "evt-small"}).status == "STARTED"  # nothing was claimed by the refused one
+
+
+def test_given_a_contact_that_would_pass_32_kib_when_entered_then_it_is_refused_and_not_stored(welcome, ada):
+    from journeys.language.contact_model import ContactTooLarge
+
+    stack, enter = welcome("never")
+
+    with pytest.raises(ContactTooLarge, match="32,768"):
+        enter({**ada, "bio": "x" * 33_000})
+
+    assert stack.contacts.get(ada["id"]) is None and executions(stack) == []

@@ -59,7 +59,7 @@ def test_given_a_signature_with_another_key_when_posted_then_401(world, http_eve
     response = world.call(entries(http_event, "lead-nurturing", {"contact": ADA}, signed="not-the-secret"))
 
     assert response["statusCode"] == 401
-    assert response["json"]["error"] == "signature does not match the body"
+    assert response["json"]["error"] == "signature does not match the request (timestamp, method, path and body)"
     assert executions(world, "lead-nurturing") == []
 
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -14,6 +15,9 @@ from pydantic_core import PydanticCustomError
 
 from journeys.language.timezones import known_timezone
 
+# A stored contact (attributes merged over every post) is at most this many bytes of JSON: it goes
+# into every execution's state, which Step Functions caps at 256 KiB with the steps' results.
+CONTACT_MAX_BYTES = 32 * 1024
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ATTRIBUTE_NAME_MAX = 255  # contact attributes become DynamoDB attribute names (never empty)
 
@@ -54,6 +58,17 @@ class ContactIn(BaseModel):
         if contact.get("subscribed") is True:
             del contact["subscribed"]  # an unsubscribed contact stays unsubscribed
         return contact
+
+
+class ContactTooLarge(ValueError):
+    """A contact past CONTACT_MAX_BYTES: refused whole (the webhook answers 413)."""
+
+
+def check_contact_size(contact: dict[str, Any]) -> None:
+    size = len(json.dumps(contact, separators=(",", ":"), default=str).encode("utf-8", "surrogatepass"))
+    if size > CONTACT_MAX_BYTES:
+        raise ContactTooLarge(f"contact {str(contact.get('id'))[:64]!r} would be {size:,} bytes of JSON; a contact holds at "
+                              f"most {CONTACT_MAX_BYTES:,} bytes (send fewer or smaller attributes)")
 
 
 def _attribute_paths(attributes: dict[str, Any], parent: tuple[str, ...] = ()):

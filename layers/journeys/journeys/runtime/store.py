@@ -19,6 +19,7 @@ import boto3
 from boto3.dynamodb.conditions import Key
 
 from journeys import aws, clock
+from journeys.language.contact_model import check_contact_size
 
 TABLES: dict[str, dict[str, Any]] = {
     # One item per contact, attributes as given (plus tags, groups, subscribed).
@@ -160,10 +161,12 @@ class ContactStore:
         return contact
 
     def upsert(self, contact: dict[str, Any]) -> dict[str, Any]:
-        """Merge given attributes into the stored contact (attributes not given are kept)."""
+        """Merge given attributes into the stored contact (attributes not given are kept); a merge past
+        CONTACT_MAX_BYTES raises ContactTooLarge and writes nothing."""
         attributes = {k: v for k, v in contact.items() if k != "id"}
         stored = self.get(contact["id"])
         defaults = {k: v for k, v in self.DEFAULTS.items() if stored is None or k not in stored}
+        check_contact_size({**(stored or {"id": contact["id"]}), **defaults, **attributes})  # before writing anything
         return self.update(contact["id"], set={**defaults, **attributes}) if (attributes or defaults) else stored
 
     def update(
