@@ -86,3 +86,22 @@ def test_given_a_non_ascii_or_huge_unsubscribe_token_then_403_not_a_500(world, h
 
     assert response["statusCode"] == 403, response["body"]
     assert world.contacts.get("c-ada")["subscribed"] is True
+
+
+def test_given_deploy_mds_curl_recipe_then_its_signature_is_the_one_the_webhook_verifies(world, http_event):
+    import re
+    import subprocess
+
+    from webhook_world import REPO
+
+    recipe = re.search(r"^sign\(\) \{.*?^\}$", (REPO / "docs" / "DEPLOY.md").read_text(), re.S | re.M).group(0)
+    body = '{"contact":{"id":"c-hot","lead_score":95}}'
+    script = f'{recipe}\nsign POST /journeys/sales-handoff/entries "$BODY"\necho "$TS $SIG"'
+    env = {"PATH": "/usr/bin:/bin", "KEY": samples.LOCAL_WEBHOOK_SECRET, "BODY": body}
+    stamp, digest = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=True).stdout.split()
+
+    event = entries(http_event, "sales-handoff", body, timestamp=NOW)
+    event["headers"].update({"x-journeys-timestamp": stamp, "x-journeys-signature": f"sha256={digest}"})
+    assert digest == samples.sign(body, samples.LOCAL_WEBHOOK_SECRET, timestamp=int(stamp), path="/journeys/sales-handoff/entries")[7:]
+    world.waits.advance_to(dt.datetime.fromtimestamp(int(stamp), dt.timezone.utc))  # the server clock: now
+    assert world.call(event)["statusCode"] == 202
