@@ -117,3 +117,25 @@ def test_given_an_event_that_would_grow_the_contact_past_32_kib_then_413(world, 
 
     assert response["statusCode"] == 413, response["body"]
     assert "more" not in world.contacts.get("c1")
+
+
+# ------------------------------------------------------------------ subscribed is a boolean
+
+
+@pytest.mark.parametrize("value", ["yes", "maybe", 1, "1", "on", [], {}], ids=str)
+def test_given_a_subscribed_that_does_not_clearly_say_true_or_false_then_400_names_the_field(world, http_event, value):
+    response = world.call(entries(http_event, "lead-nurturing", {"contact": {"id": "c1", "subscribed": value}}))
+
+    assert response["statusCode"] == 400, response["body"]
+    [error] = response["json"]["errors"]
+    assert error["field"] == "contact.subscribed" and error["type"] == "subscribed_not_boolean"
+    assert "true or false" in error["message"]
+    assert world.contacts.get("c1") is None
+
+
+@pytest.mark.parametrize("value", [False, "false", "FALSE", "no", "off", "0", 0])
+def test_given_a_subscribed_that_clearly_says_false_then_the_contact_is_unsubscribed(world, http_event, value):
+    response = world.call(entries(http_event, "sales-handoff", {"contact": {"id": "c1", "subscribed": value, "lead_score": 1}}))
+
+    assert response["statusCode"] == 200, response["body"]
+    assert world.contacts.get("c1")["subscribed"] is False

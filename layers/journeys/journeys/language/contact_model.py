@@ -18,6 +18,8 @@ from journeys.language.timezones import known_timezone
 # A stored contact (attributes merged over every post) is at most this many bytes of JSON: it goes
 # into every execution's state, which Step Functions caps at 256 KiB with the steps' results.
 CONTACT_MAX_BYTES = 32 * 1024
+# `subscribed` spellings read as false (besides the boolean): what unsubscribe forms commonly send.
+SUBSCRIBED_FALSE = ("false", "no", "off", "0", 0)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ATTRIBUTE_NAME_MAX = 255  # contact attributes become DynamoDB attribute names (never empty)
 
@@ -43,6 +45,21 @@ class ContactIn(BaseModel):
         return value
 
     _timezone = field_validator("timezone")(known_timezone)
+
+    @field_validator("subscribed", mode="before")
+    @classmethod
+    def _subscribed(cls, value):
+        """Opting out is honoured in any unambiguous spelling (a lost unsubscribe is the costly
+        mistake); consent must be the boolean true (or "true"). Anything else ("yes", 1) is refused."""
+        spelled = value.strip().lower() if isinstance(value, str) else value
+        if value is None or isinstance(value, bool):
+            return value
+        if spelled in SUBSCRIBED_FALSE and not isinstance(spelled, float):
+            return False
+        if spelled == "true":
+            return True
+        raise PydanticCustomError("subscribed_not_boolean", "subscribed must be true or false, got {value}",
+                                  {"value": repr(value)[:40]})
 
     @model_validator(mode="after")
     def _attribute_names(self):
