@@ -435,6 +435,13 @@ def parse_event_at(text: str, start: dt.datetime) -> tuple[str, dt.datetime]:
     return name, moment
 
 
+def _entry_event(journey: Journey, scheduled: list[tuple[str, dt.datetime]]) -> tuple[str, dt.datetime] | None:
+    """The first scheduled event that enters this journey (trigger: event), if any."""
+    if journey.entry.trigger != "event":
+        return None
+    return min((item for item in scheduled if item[0] == journey.entry.event), key=lambda item: item[1], default=None)
+
+
 def run_journey(path: str | Path, contact: dict, event: dict | None = None, start: dt.datetime | None = None,
                 allow_incomplete: bool = False, stack: LocalStack | None = None, actions_file: str | Path | None = None,
                 event_at: list[str] | list[tuple[str, dt.datetime]] | None = None, timeout: float | None = None) -> Run:
@@ -456,9 +463,14 @@ def run_journey(path: str | Path, contact: dict, event: dict | None = None, star
         if actions_file:
             stack.load_actions(actions_file)
         started = stack.clock.now()
-        for item in event_at or []:
-            name, when = parse_event_at(item, started) if isinstance(item, str) else item
+        scheduled = [parse_event_at(item, started) if isinstance(item, str) else item for item in event_at or []]
+        entry_event = _entry_event(journey, scheduled)
+        for name, when in scheduled:
             stack.schedule_event(when, name, {"id": contact["id"]})
+        if entry_event is not None:
+            # An event-triggered journey enters when its event comes, not at --start.
+            stack.scheduled = [s for s in stack.scheduled if (s.name, s.at) != entry_event]
+            stack.waits.advance_to(max(entry_event[1], started))
         entered = stack.enter(journey, contact, event)
         arn = entered.execution_arn
         if entered.status == "NOT_ENTERED":
