@@ -96,6 +96,12 @@ def entry_events() -> dict[str, dict]:
         "entry/post-unsubscribe-one-click.json": http_event(
             "POST", "/unsubscribe", "List-Unsubscribe=One-Click", query={"contact": "c-ada", "token": token},
             headers={"content-type": "application/x-www-form-urlencoded"}, signed=False),
+        "entry/get-contact-inbox.json": http_event(
+            "GET", "/contacts/c-ada/inbox", None, route="/contacts/{contact_id}/inbox",
+            path_parameters={"contact_id": "c-ada"}),
+        "entry/post-contact-inbox-read.json": http_event(
+            "POST", "/contacts/c-ada/inbox/read", {"all": True}, route="/contacts/{contact_id}/inbox/read",
+            path_parameters={"contact_id": "c-ada"}),
         "entry/get-unsubscribe-page.json": http_event(
             "GET", "/unsubscribe", None, query={"contact": "c-ada", "token": token}, signed=False),
     }

@@ -64,5 +64,5 @@ def test_given_the_entry_samples_then_each_is_an_http_api_v2_event_signed_with_t
         headers = event["headers"]
         if "x-journeys-signature" in headers:
             assert headers["x-journeys-signature"] == sign(
-                event["body"], LOCAL_WEBHOOK_SECRET, timestamp=int(headers["x-journeys-timestamp"]),
+                event.get("body", ""), LOCAL_WEBHOOK_SECRET, timestamp=int(headers["x-journeys-timestamp"]),
                 method=event["requestContext"]["http"]["method"], path=event["rawPath"])

@@ -2,6 +2,8 @@
 
 POST /journeys/{journey}/entries  {"contact": {...}, "event": {...}}   -> enter_contact
 POST /events                      {"name": ..., "contact": {...}, "payload": {...}} -> deliver_event
+GET  /contacts/{id}/inbox              the contact's site notifications (signed), newest first
+POST /contacts/{id}/inbox/read         {"ids": [...]} or {"all": true}: mark them read (signed)
 POST /unsubscribe?contact=..&token=..   RFC 8058 one-click (mail clients POST it; no signature)
 GET  /unsubscribe?contact=..&token=..   a page with a button that POSTs (GET never unsubscribes:
                                          link scanners follow GETs)
@@ -31,7 +33,7 @@ import os
 import re
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import boto3
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -40,7 +42,8 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parser import parse
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from journeys import clock
 from journeys.edges import entry
@@ -92,6 +95,20 @@ class EventRequest(BaseModel):
     name: str = Field(min_length=1, max_length=128)
     contact: ContactIn
     payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class InboxReadRequest(BaseModel):
+    """Mark notifications read: the `ids` GET /contacts/{id}/inbox listed, or `all`."""
+
+    model_config = ConfigDict(extra="forbid")
+    ids: list[Annotated[str, Field(min_length=1, max_length=1024)]] | None = Field(None, min_length=1, max_length=100)
+    all: bool = False
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if bool(self.ids) == self.all:
+            raise PydanticCustomError("ids_or_all", "give either ids (a non-empty list) or all: true")
+        return self
 
 
 # ------------------------------------------------------------------ what the handler talks to
@@ -388,6 +405,31 @@ def event() -> Response:
     logger.info("event delivered", extra={k: len(v) for k, v in delivered.items() if isinstance(v, list)})
     busy = delivered.get("entered") or delivered.get("resumed")
     return _json(202 if busy else 200, {"event": request.name, "contact_id": contact["id"], **delivered})
+
+
+@app.get("/contacts/<contact_id>/inbox")
+def contact_inbox(contact_id: str) -> Response:
+    """The contact's site notifications for the app to show, newest first, with the unread count."""
+    verify_signature(raw_body(), webhook_keys())
+    contact_id = urllib.parse.unquote(contact_id)
+    items = services().journeys.inbox(contact_id)
+    return _json(200, {"contact_id": contact_id, "unread": sum(1 for item in items if not item.get("read")), "items": items})
+
+
+@app.post("/contacts/<contact_id>/inbox/read")
+def contact_inbox_read(contact_id: str) -> Response:
+    """Mark notifications read: `{"ids": [...]}` as listed, or `{"all": true}`."""
+    request = parse(event=signed_json(), model=InboxReadRequest)
+    contact_id = urllib.parse.unquote(contact_id)
+    journeys = services().journeys
+    items = journeys.inbox(contact_id)
+    ids = request.ids or [item["id"] for item in items if not item.get("read")]
+    marked = journeys.mark_inbox_read(contact_id, ids, clock.iso(clock.now()))
+    payload = {"contact_id": contact_id, "marked": marked}
+    if request.ids:  # ids the inbox never had (already-read ones are known, just not marked again)
+        known = {item["id"] for item in items}
+        payload["unknown"] = [item_id for item_id in request.ids if item_id not in known]
+    return _json(200, payload)
 
 
 def _unsubscribe_params() -> tuple[str, str]:

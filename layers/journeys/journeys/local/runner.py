@@ -173,6 +173,7 @@ class Run:
     outbox: list[dict] = field(default_factory=list)
     started_at: dt.datetime | None = None
     events: list[dict] = field(default_factory=list)  # outside events delivered (--event-at)
+    notes: list[dict] = field(default_factory=list)  # notes add_note left on the contact, oldest first
 
 
 @dataclass
@@ -483,6 +484,7 @@ def run_journey(path: str | Path, contact: dict, event: dict | None = None, star
             contact=stack.contacts.get(contact["id"]), step_results=stack.journeys.step_results(arn),
             outbox=stack.outbox(), started_at=started,
             reason=described.get("cause") or described.get("error"), events=list(stack.delivered),
+            notes=stack.journeys.contact_items(contact["id"], "NOTE"),
         )
     finally:
         if own:

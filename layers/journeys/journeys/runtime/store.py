@@ -392,6 +392,28 @@ class JourneyStore:
         items = self._query(key("CONTACT", contact_id), f"{kind}#")
         return [from_dynamo({k: v for k, v in item.items() if k not in ("pk", "sk")}) for item in items]
 
+    def inbox(self, contact_id: str) -> list[dict[str, Any]]:
+        """The contact's site notifications, newest first; `id` names one for mark_inbox_read."""
+        items = self._query(key("CONTACT", contact_id), "INBOX#")
+        return [from_dynamo({"id": item["sk"][len("INBOX#"):], **{k: v for k, v in item.items() if k not in ("pk", "sk")}})
+                for item in reversed(items)]
+
+    def mark_inbox_read(self, contact_id: str, item_ids: list[str], read_at: str) -> list[str]:
+        """Mark these notifications read; returns the ids that were unread (unknown or read ones are left)."""
+        marked = []
+        for item_id in item_ids:
+            try:
+                self.table.update_item(
+                    Key={"pk": key("CONTACT", contact_id), "sk": "INBOX#" + item_id},
+                    UpdateExpression="SET #read = :yes, read_at = :at",
+                    ConditionExpression="attribute_exists(pk) AND #read <> :yes",
+                    ExpressionAttributeNames={"#read": "read"}, ExpressionAttributeValues={":yes": True, ":at": read_at},
+                )
+            except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+                continue
+            marked.append(item_id)
+        return marked
+
     def _query(self, pk: str, prefix: str) -> list[dict[str, Any]]:
         items, kwargs = [], {"KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with(prefix), "ConsistentRead": True}
         while True:
