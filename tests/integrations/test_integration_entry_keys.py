@@ -194,3 +194,22 @@ def test_given_a_contact_that_would_pass_32_kib_when_entered_then_it_is_refused_
         enter({**ada, "bio": "x" * 33_000})
 
     assert stack.contacts.get(ada["id"]) is None and executions(stack) == []
+
+
+def test_given_a_claim_left_by_a_crash_before_its_start_when_the_event_is_retried_then_it_starts(welcome, ada):
+    from journeys.edges.entry import execution_name
+
+    stack, enter = welcome("never")
+    # What a Lambda that died between the claim and StartExecution leaves behind.
+    stack.journeys.claim_entry(ada["id"], "welcome", execution_name("welcome", ada["id"], "evt-1"), "2026-01-05T08:00:00Z", None)
+    # While fresh, the claim is as if its own delivery were still starting it: a duplicate.
+    while_fresh = stack.enter(stack.compiled["welcome"].journey, dict(ada), {"id": "evt-1"})
+    stack.waits.advance(61)
+
+    retried = enter(ada, {"id": "evt-1"})
+    other = enter(ada, {"id": "evt-2"})
+
+    assert while_fresh.status == "DUPLICATE"
+    assert retried.status == "STARTED" and len(executions(stack)) == 1
+    assert other.status == "NOT_ENTERED"
+    assert stack.journeys.membership(ada["id"], "welcome")["entries"] == 1

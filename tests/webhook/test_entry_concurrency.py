@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from webhook_world import REPO, entries, executions, http_event, world  # noqa: F401 (fixtures)
 
-from conftest import emf_records
 
 BURST = 6
 LEAD = {"id": "c-hot", "email": "hot@example.com", "first_name": "Hot", "lead_score": 95}
@@ -38,8 +37,22 @@ def containers(world, count: int) -> list:
         sys.modules[spec.name] = module  # its dataclasses look their module up
         spec.loader.exec_module(module)
         context = LocalContext("entry", f"arn:aws:lambda:{REGION}:123456789012:function:entry")
+        _own_request(module.app)
         copies.append(lambda event, module=module, context=context: module.lambda_handler(event, context))
     return copies
+
+
+def _own_request(app) -> None:
+    """Powertools keeps the request being handled on the BaseRouter class (a Lambda process handles
+    one at a time), so routers in threads would read each other's. Each copy keeps its own on the
+    instance, where attribute lookup finds it first, as a separate process would."""
+    resolve = app.resolve
+
+    def own(event, context):
+        app.current_event, app.lambda_context = app._to_proxy_event(event), context
+        return resolve(event, context)
+
+    app.resolve = own
 
 
 def burst(world, requests: list[dict]) -> list[dict]:
@@ -64,7 +77,7 @@ def test_given_a_burst_of_entries_of_a_new_contact_into_a_never_re_enter_journey
 
     answers = burst(world, requests)
 
-    statuses = sorted(a["json"]["status"] for a in answers)
+    statuses = sorted(a["json"].get("status", str(a["json"])) for a in answers)
     assert statuses.count("STARTED") == 1, statuses
     assert set(statuses) <= {"STARTED", "DUPLICATE", "NOT_ENTERED"}
     assert [a["statusCode"] for a in answers if a["json"]["status"] == "STARTED"] == [202]
@@ -72,7 +85,8 @@ def test_given_a_burst_of_entries_of_a_new_contact_into_a_never_re_enter_journey
     assert len(started) == 1
     membership = world.journeys.membership("c-hot", "sales-handoff")
     assert membership["entries"] == 1 and membership["execution"] == started[0]["executionArn"]
-    assert len(emf_records(capfd.readouterr().out).get("JourneyEntered", [])) == 1
+    # Threads print their EMF records at once (lines may interleave): count the metric's values.
+    assert capfd.readouterr().out.count('"JourneyEntered":[1.0]') == 1
     assert world.wait(started[0]["executionArn"])["status"] == "SUCCEEDED"
 
 

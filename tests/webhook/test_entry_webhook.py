@@ -159,8 +159,8 @@ def test_given_an_entry_started_but_not_recorded_when_redelivered_then_duplicate
     event = {"id": "form-77", "topic": "pricing"}
 
     crashed = world.call(entries(http_event, "lead-nurturing", {"contact": ADA, "event": event}))
-    # The sender retries the same event; the profile changed meanwhile, so the execution input differs.
-    # The entry's claim (written before StartExecution) names its execution: nothing is started again.
+    # The sender retries the same event (the profile changed meanwhile). The entry's claim, written
+    # before StartExecution, names that execution: the retry is its duplicate and starts nothing.
     again = world.call(entries(http_event, "lead-nurturing", {"contact": {**ADA, "company_size": 121}, "event": event}))
 
     assert hook.failed and crashed["statusCode"] == 500
