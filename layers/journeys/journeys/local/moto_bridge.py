@@ -12,9 +12,9 @@ loudly when one of these names moves).
    qualifier. Locally no version is published, so the machine itself is what `live` points at; the
    execution ARN is `arn:...:execution:NAME:<execution name>`, as on AWS. Version ARNs (`:NAME:3`)
    stay moto's own.
-6. DynamoDB writes (PutItem, UpdateItem, DeleteItem, TransactWriteItems) run one at a time: on AWS a
-   conditional write is atomic, while moto checks the condition and then writes, so two threads
-   could both pass (entry claims and send caps are tested with concurrent threads).
+6. DynamoDB single-item writes are atomic, as on AWS: moto checks a ConditionExpression and then
+   writes, and two threads can interleave between the two (both "win" a conditional claim). One
+   lock around moto's item writes makes each write one step, so "only once" tests mean something.
 
 How virtual time moves (VirtualWaits): a Wait state or a callback registers a sleeper (its
 execution, its deadline). The clock stands still while any running execution is busy; when every
@@ -57,6 +57,7 @@ PINNED_MOTO = "5.2.5"
 MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 Dispatch = Callable[[str, dict[str, Any]], Any]
+DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 
 
 def function_name(arn_or_name: str) -> str:
@@ -238,16 +239,6 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     def start_execution(self, state_machine_arn, *args, **kwargs):
         return original_start_execution(self, unaliased(state_machine_arn), *args, **kwargs)
 
-    dynamodb_writes = threading.RLock()
-    DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
-    original_writes = {name: getattr(DynamoDBBackend, name) for name in DYNAMODB_WRITES}
-
-    def one_at_a_time(original):
-        def write(self, *args, **kwargs):
-            with dynamodb_writes:
-                return original(self, *args, **kwargs)
-        return write
-
     class _VirtualDatetime(dt.datetime):
         @classmethod
         def now(cls, tz=None):  # moto compares a naive UTC timestamp with naive now()
@@ -266,7 +257,18 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         def time():
             return clock.now().timestamp()
 
-    saved = [
+    item_writes_lock = threading.RLock()
+
+    def atomic(method):
+        def write(self, *args, **kwargs):
+            with item_writes_lock:
+                return method(self, *args, **kwargs)
+        return write
+
+    saved = [(DynamoDBBackend, name, getattr(DynamoDBBackend, name)) for name in DYNAMODB_WRITES]
+    for name in DYNAMODB_WRITES:
+        setattr(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name)))
+    saved += [
         (LambdaSimpleBackend, "invoke", LambdaSimpleBackend.invoke),
         (WaitFunction, "_wait_interval", WaitFunction._wait_interval),
         (timestamp_wait, "datetime", timestamp_wait.datetime),
@@ -275,7 +277,6 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         (StateTaskServiceCallback, "_eval_wait_for_task_token", original_callback_wait),
         (lambda_eval_utils, "boto_client_for", original_client_for),
         (StepFunctionsParserBackend, "start_execution", original_start_execution),
-        *((DynamoDBBackend, name, original) for name, original in original_writes.items()),
     ]
     LambdaSimpleBackend.invoke = invoke
     WaitFunction._wait_interval = wait_interval
@@ -285,8 +286,6 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     StateTaskServiceCallback._eval_wait_for_task_token = eval_wait_for_task_token
     lambda_eval_utils.boto_client_for = lambda_client_for
     StepFunctionsParserBackend.start_execution = start_execution
-    for name, original in original_writes.items():
-        setattr(DynamoDBBackend, name, one_at_a_time(original))
     try:
         yield waits
     finally:
