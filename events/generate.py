@@ -26,17 +26,24 @@ API_ID = "a1b2c3d4e5"
 START = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.timezone.utc)
 
 
-def sign(body: str, secret: str = LOCAL_WEBHOOK_SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
+START_EPOCH = int(START.timestamp())  # the samples' X-Journeys-Timestamp (a world on START accepts them)
+
+
+def sign(body: str, secret: str = LOCAL_WEBHOOK_SECRET, *, timestamp: int = START_EPOCH, method: str = "POST",
+         path: str = "/") -> str:
+    """`X-Journeys-Signature` (JOURNEYS.md, Webhook signature): HMAC-SHA256 of `<ts>.<METHOD>.<path>.<body>`."""
+    signed = f"{timestamp}.{method}.{path}.{body}".encode()
+    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
 def http_event(method: str, path: str, body: dict | str | None = None, *, route: str | None = None,
                query: dict[str, str] | None = None, headers: dict[str, str] | None = None,
-               path_parameters: dict[str, str] | None = None, signed: bool | str = True) -> dict:
+               path_parameters: dict[str, str] | None = None, signed: bool | str = True,
+               timestamp: int = START_EPOCH) -> dict:
     """An HTTP API (v2.0) Lambda proxy event, as API Gateway sends it.
 
-    signed: True signs the body with LOCAL_WEBHOOK_SECRET, a string signs with that secret,
-    False leaves the signature header out."""
+    signed: True signs timestamp, method, path and body with LOCAL_WEBHOOK_SECRET, a string signs
+    with that secret, False leaves the signature headers out."""
     text = body if isinstance(body, str) or body is None else json.dumps(body, separators=(",", ":"))
     all_headers = {
         "accept": "*/*", "content-type": "application/json", "host": f"{API_ID}.execute-api.us-east-1.amazonaws.com",
@@ -45,7 +52,9 @@ def http_event(method: str, path: str, body: dict | str | None = None, *, route:
     if text is not None:
         all_headers["content-length"] = str(len(text.encode()))
     if signed:
-        all_headers["x-journeys-signature"] = sign(text or "", signed if isinstance(signed, str) else LOCAL_WEBHOOK_SECRET)
+        secret = signed if isinstance(signed, str) else LOCAL_WEBHOOK_SECRET
+        all_headers["x-journeys-timestamp"] = str(timestamp)
+        all_headers["x-journeys-signature"] = sign(text or "", secret, timestamp=timestamp, method=method, path=path)
     all_headers.update(headers or {})
     route_key = f"{method} {route or path}"
     event = {
@@ -87,6 +96,12 @@ def entry_events() -> dict[str, dict]:
         "entry/post-unsubscribe-one-click.json": http_event(
             "POST", "/unsubscribe", "List-Unsubscribe=One-Click", query={"contact": "c-ada", "token": token},
             headers={"content-type": "application/x-www-form-urlencoded"}, signed=False),
+        "entry/get-contact-inbox.json": http_event(
+            "GET", "/contacts/c-ada/inbox", None, route="/contacts/{contact_id}/inbox",
+            path_parameters={"contact_id": "c-ada"}),
+        "entry/post-contact-inbox-read.json": http_event(
+            "POST", "/contacts/c-ada/inbox/read", {"all": True}, route="/contacts/{contact_id}/inbox/read",
+            path_parameters={"contact_id": "c-ada"}),
         "entry/get-unsubscribe-page.json": http_event(
             "GET", "/unsubscribe", None, query={"contact": "c-ada", "token": token}, signed=False),
     }

@@ -147,3 +147,24 @@ def test_given_a_run_limit_that_is_not_a_number_of_seconds_then_one_clear_error(
 
     assert (by_option.returncode, by_option.stderr) == (1, "error: --timeout 0.0: expected a number of seconds > 0\n")
     assert (by_env.returncode, by_env.stderr) == (1, "error: JOURNEYS_RUN_TIMEOUT='abc': expected a number of seconds > 0\n")
+
+
+def test_given_subscribed_yes_in_a_contact_file_then_an_error_names_the_file_and_field(tmp_path):
+    contact = tmp_path / "yes.json"
+    contact.write_text(json.dumps({"id": "c-yes", "email": "yes@example.com", "subscribed": "yes"}))
+
+    done = journeys("run", str(SHARED / "lead-nurturing.journey.yaml"), "--contact", str(contact), "--json")
+
+    assert done.returncode == 1 and done.stdout == "" and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"error: {contact}: subscribed: ")
+    assert "true or false" in done.stderr
+
+
+def test_given_a_contact_file_over_32_kib_then_an_error_names_the_file_and_the_limit(tmp_path):
+    contact = tmp_path / "big.json"
+    contact.write_text(json.dumps({"id": "c-big", "email": "big@example.com", "bio": "x" * 40_000}))
+
+    done = journeys("run", str(SHARED / "lead-nurturing.journey.yaml"), "--contact", str(contact), "--json")
+
+    assert done.returncode == 1 and done.stdout == "" and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"error: {contact}: ") and "32,768 bytes" in done.stderr

@@ -99,3 +99,40 @@ def test_given_a_taken_wait_then_restoring_it_puts_it_back_but_never_over_a_newe
 
     assert restored == ["t1"]
     assert [w["task_token"] for w in journeys.event_waits("c1", "ping")] == ["t2"]
+
+
+# ---------------------------------------------------------------- keys: user-supplied parts never run into each other
+
+
+def test_given_event_names_and_ids_that_join_to_the_same_text_then_their_deliveries_stay_apart(journeys):
+    journeys.finish_delivery("c1", "order", "paid#x")
+
+    assert journeys.event_delivery("c1", "order#paid", "x") is None
+    assert journeys.event_delivery("c1", "order", "paid#x")["done"] is True
+
+
+def test_given_an_event_whose_name_extends_another_then_each_sees_only_its_own_waits(journeys):
+    wait = dict(contact_id="c1", execution="arn:a", journey="j", step="listen", since="now", timeout_seconds=60)
+    journeys.put_event_wait(event="order#paid", token="t-paid", **wait)
+    journeys.put_event_wait(event="order", token="t-order", **{**wait, "execution": "paid#arn:a"})
+
+    assert [w["task_token"] for w in journeys.event_waits("c1", "order")] == ["t-order"]
+    assert journeys.take_event_wait("c1", "order", "paid#arn:a", "t-order")
+    assert [w["task_token"] for w in journeys.event_waits("c1", "order#paid")] == ["t-paid"]
+
+
+def test_given_contact_ids_and_journeys_with_hashes_then_memberships_and_notes_stay_apart(journeys):
+    journeys.record_entry("a#JOURNEY#b", "j", "arn:1", "2026-01-05T08:00:00Z")
+    journeys.add_contact_item("c1", "NOTE", "2026-01-05T08:00:00Z", "r#1", {"text": "one"})
+    journeys.add_contact_item("c1", "NOTE", "2026-01-05T08:00:00Z#r", "1", {"text": "two"})
+
+    assert journeys.membership("a", "b#j") is None and journeys.membership("a#JOURNEY#b", "j")["execution"] == "arn:1"
+    assert sorted(n["text"] for n in journeys.contact_items("c1", "NOTE")) == ["one", "two"]
+
+
+def test_given_every_key_part_then_one_helper_escapes_it_and_leaves_plain_text_as_it_was(journeys):
+    assert store.key_part("c-ada") == "c-ada"  # items written before the escaping stay readable
+    assert store.key_part("paid#x") != store.key_part("paid") + "#x"
+    assert store.key_part("100%#") == "100%25%23"
+    long = store.key_part("k" * 500)
+    assert long.startswith("sha256:") and len(long) < 100

@@ -111,5 +111,5 @@ def test_given_the_template_then_the_guided_deploy_asks_about_the_entry_routes_a
     assert done.returncode == 0, done.stderr
     asked = done.stdout.split()
     guide = (REPO / "docs/DEPLOY.md").read_text()
-    assert asked == ["EntryFunction"] * 4
-    assert "`EntryFunction has no authentication. Is this okay? [y/N]` — asked 4 times" in guide
+    assert asked == ["EntryFunction"] * 6
+    assert "`EntryFunction has no authentication. Is this okay? [y/N]` — asked 6 times" in guide

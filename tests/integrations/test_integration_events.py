@@ -260,3 +260,32 @@ def test_given_a_delivery_that_failed_midway_then_its_retry_resumes_only_what_it
 
     assert [arn.split(":")[-2] for arn in retried["resumed"]] == ["pings-b"]
     assert (contact["pings_a_pings"], contact["pings_b_pings"]) == (1, 1)
+
+
+TRIGGERED = """\
+journey: trial-welcome
+entry: {trigger: event, event: trial_started}
+steps:
+  - {id: hello, type: add_tag, settings: {tags: [trial]}}
+  - {id: later, type: wait, settings: {duration: 1d}}
+  - {id: bye, type: add_tag, settings: {tags: [day-two]}}
+"""
+
+
+def test_given_an_event_triggered_journey_when_its_entry_event_comes_later_then_it_enters_at_the_events_time(write_journey, ada):
+    path = write_journey(TRIGGERED, name="trial-welcome.journey.yaml")
+
+    trace = run_trace(path, ada, event_at=["trial_started@+1h"])
+
+    assert trace["status"] == "SUCCEEDED"
+    assert steps_at(trace)["hello"] == ("done", "2026-01-05T09:00:00Z")
+    assert steps_at(trace)["bye"] == ("done", "2026-01-06T09:00:00Z")
+    assert "events" not in trace  # the entry event entered it: not delivered a second time
+
+
+def test_given_an_event_triggered_journey_and_only_other_events_then_it_enters_at_the_start(write_journey, ada):
+    path = write_journey(TRIGGERED, name="trial-welcome.journey.yaml")
+
+    trace = run_trace(path, ada, event_at=["demo_booked@+1h"])
+
+    assert steps_at(trace)["hello"] == ("done", "2026-01-05T08:00:00Z")

@@ -59,7 +59,7 @@ def test_given_a_signature_with_another_key_when_posted_then_401(world, http_eve
     response = world.call(entries(http_event, "lead-nurturing", {"contact": ADA}, signed="not-the-secret"))
 
     assert response["statusCode"] == 401
-    assert response["json"]["error"] == "signature does not match the body"
+    assert response["json"]["error"] == "signature does not match the request (timestamp, method, path and body)"
     assert executions(world, "lead-nurturing") == []
 
 
@@ -143,7 +143,7 @@ class _FailRecordingTheEntryOnce:
         from botocore.awsrequest import AWSResponse
 
         body = json.loads(params.get("body") or b"{}")  # the serialized request (JSON protocol)
-        if self.failed or "entered_at" not in body.get("UpdateExpression", ""):
+        if self.failed or "ADD running" not in body.get("UpdateExpression", ""):  # record_entry, not the claim
             return None
         self.failed = True
         error = {"Error": {"Code": "ValidationException", "Message": "simulated"}, "ResponseMetadata": {"HTTPStatusCode": 400}}
@@ -159,13 +159,13 @@ def test_given_an_entry_started_but_not_recorded_when_redelivered_then_duplicate
     event = {"id": "form-77", "topic": "pricing"}
 
     crashed = world.call(entries(http_event, "lead-nurturing", {"contact": ADA, "event": event}))
-    # The sender retries the same event; the profile changed meanwhile, so the execution input differs
-    # and Step Functions answers ExecutionAlreadyExists for the live alias.
+    # The sender retries the same event (the profile changed meanwhile). The entry's claim, written
+    # before StartExecution, names that execution: the retry is its duplicate and starts nothing.
     again = world.call(entries(http_event, "lead-nurturing", {"contact": {**ADA, "company_size": 121}, "event": event}))
 
     assert hook.failed and crashed["statusCode"] == 500
     started = executions(world, "lead-nurturing")
-    assert len(started) == 1 and starts == [LIVE.format("lead-nurturing")] * 2
+    assert len(started) == 1 and starts == [LIVE.format("lead-nurturing")]
     assert again["statusCode"] == 200 and again["json"]["status"] == "DUPLICATE"
     assert again["json"]["execution_arn"] == started[0]["executionArn"]
     assert again["json"]["execution_arn"].startswith("arn:aws:states:us-east-1:123456789012:execution:lead-nurturing:c-ada-")

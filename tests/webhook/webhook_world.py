@@ -68,7 +68,13 @@ def world(monkeypatch):
 
 @pytest.fixture
 def http_event():
-    return samples.http_event
+    """samples.http_event, signed at the world's (virtual) now unless a timestamp is given."""
+    from journeys import clock
+
+    def event(*args, **kwargs):
+        kwargs.setdefault("timestamp", int(clock.now().timestamp()))
+        return samples.http_event(*args, **kwargs)
+    return event
 
 
 @pytest.fixture

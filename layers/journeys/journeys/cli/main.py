@@ -117,14 +117,19 @@ def schema() -> None:
 
 def _valid_contact(contact_file: str, contact: dict) -> dict:
     """The contact file as the entry webhook takes it (journeys.language.contact_model): every mistake named
-    by its field, values as the webhook would store them (`subscribed: "no"` is false)."""
+    by its field, values as the webhook would store them (`subscribed: "no"` is false, "yes" an error),
+    at most CONTACT_MAX_BYTES."""
     from pydantic import ValidationError
 
     from journeys.actions.errors import describe_validation_error
-    from journeys.language.contact_model import ContactIn
+    from journeys.language.contact_model import ContactIn, ContactTooLarge, check_contact_size
 
     try:
-        return ContactIn.model_validate(contact).as_contact()
+        valid = ContactIn.model_validate(contact).as_contact()
+        check_contact_size(valid)
+        return valid
+    except ContactTooLarge as error:
+        _fail(f"{contact_file}: {error}")
     except ValidationError as error:
         _fail(f"{contact_file}: " + "; ".join(f"{key}: {message}" for key, message in describe_validation_error(error)))
 

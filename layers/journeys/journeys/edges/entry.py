@@ -5,6 +5,7 @@ Used by the entry webhook on AWS, by start_journey, and by the local runner: one
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -17,9 +18,18 @@ from journeys.runtime import observability
 from journeys.language.model import Entry
 from journeys.runtime.store import may_be_running
 
+# Step Functions refuses a StartExecution input over 256 KiB.
+START_INPUT_LIMIT = 262_144
+# An entry claim still unrecorded after this long was left by a crash (the entry webhook answers
+# within 29 s): a retry of the same event starts it.
+CLAIM_STALE_SECONDS = 60
 # The membership record keeps the executions that may still run (exit_journey stops them all); past
 # this many, entering asks Step Functions which have ended and forgets those.
 RUNNING_SET_LIMIT = 16
+
+
+class EntryTooLarge(ValueError):
+    """The contact and event would not fit the execution's input: the sender gets a 4xx naming it."""
 
 
 @dataclass
@@ -105,34 +115,112 @@ def _enter(journey_id: str, rules: Entry, contact: dict[str, Any], event: dict[s
            state_machine_arn: str, sfn, contacts, journeys, event_name: str | None) -> EntryResult:
     stored = contacts.upsert(contact)
     membership = journeys.membership(stored["id"], journey_id)
-    name = execution_name(journey_id, stored["id"], idempotency_key(event, contact))
-    earlier = _started_before(membership, name)
+    start = Start(journey_id, stored["id"], execution_name(journey_id, stored["id"], idempotency_key(event, contact)),
+                  state_machine_arn, sfn, journeys)
+    earlier = _started_before(membership, start.name)
     if earlier:
         # The same event again, after its execution started: the same entry, not a re-entry.
-        return EntryResult("DUPLICATE", execution_arn=earlier, reason="this event already entered the contact")
+        return _duplicate(earlier)
+    if _claimed_by(membership, start.name):
+        return _claimed_entry(membership, start, stored, event)
     decision = decide(rules, stored, event, membership, event_name)
     if not decision.entered:
         return EntryResult("NOT_ENTERED", reason=decision.reason)
-    try:
-        arn = sfn.start_execution(stateMachineArn=state_machine_arn, name=name,
-                                  input=json.dumps(initial_state(stored, event)))["executionArn"]
-    except sfn.exceptions.ExecutionAlreadyExists:
-        # Delivered twice: the first delivery started it. Report that execution, start nothing.
-        return EntryResult("DUPLICATE", execution_arn=_execution_arn(state_machine_arn, name),
-                           reason="this event already entered the contact")
-    running = journeys.record_entry(stored["id"], journey_id, arn, clock.iso(clock.now()))
-    if len(running) > RUNNING_SET_LIMIT and len(running) % RUNNING_SET_LIMIT == 1:
-        # Each time the set grows past another RUNNING_SET_LIMIT, not on every entry: one
-        # DescribeExecution per earlier execution, amortised to about one per entry.
-        ended = [other for other in running if other != arn and execution_status(sfn, other) != "RUNNING"]
-        journeys.forget_executions(stored["id"], journey_id, ended)
-    return EntryResult("STARTED", execution_arn=arn)
+    execution_input = start_input(stored, event)
+    claim = None
+    if rules.re_entry_after_seconds != 0:  # never / after: one conditional write picks one of concurrent entries
+        claim = _claim(rules, journeys, stored["id"], journey_id, start.name)
+        if claim is None:
+            return _claim_lost(rules, stored, event, start, event_name, execution_input)
+    return start.run(execution_input, claim)
+
+
+@dataclass
+class Start:
+    """StartExecution of one entry under its deterministic name, then the record of it."""
+
+    journey_id: str
+    contact_id: str
+    name: str
+    state_machine_arn: str
+    sfn: Any
+    journeys: Any
+
+    def run(self, execution_input: str, claim=None) -> EntryResult:
+        sfn, journeys = self.sfn, self.journeys
+        try:
+            arn = sfn.start_execution(stateMachineArn=self.state_machine_arn, name=self.name, input=execution_input)["executionArn"]
+        except sfn.exceptions.ExecutionAlreadyExists:
+            # Delivered twice: the first delivery started it. Report that execution, start nothing.
+            return _duplicate(_execution_arn(self.state_machine_arn, self.name))
+        except Exception:
+            if claim is not None:
+                journeys.release_entry(claim)  # nothing started: a retry may enter
+            raise
+        running = journeys.record_entry(self.contact_id, self.journey_id, arn, clock.iso(clock.now()))
+        if len(running) > RUNNING_SET_LIMIT and len(running) % RUNNING_SET_LIMIT == 1:
+            # Each time the set grows past another RUNNING_SET_LIMIT, not on every entry: one
+            # DescribeExecution per earlier execution, amortised to about one per entry.
+            ended = [other for other in running if other != arn and execution_status(sfn, other) != "RUNNING"]
+            journeys.forget_executions(self.contact_id, self.journey_id, ended)
+        return EntryResult("STARTED", execution_arn=arn)
+
+
+def start_input(contact: dict[str, Any], event: dict[str, Any]) -> str:
+    """The StartExecution input; over Step Functions' limit it is refused here, not lost there."""
+    text = json.dumps(initial_state(contact, event))
+    size = len(text.encode())
+    if size > START_INPUT_LIMIT:
+        raise EntryTooLarge(f"the journey's first state (contact and event) would be {size:,} bytes; "
+                            f"Step Functions accepts at most {START_INPUT_LIMIT:,} (send a smaller event)")
+    return text
+
+
+def _claim(rules: Entry, journeys, contact_id: str, journey_id: str, name: str):
+    """The conditional write that takes the entry (re_entry never: only a first entry; after: only
+    once the window has passed since the last); None when another entry holds it."""
+    after = rules.re_entry_after_seconds
+    now = clock.now()
+    last_before = None if after is None else clock.iso(now - dt.timedelta(seconds=after))
+    return journeys.claim_entry(contact_id, journey_id, name, clock.iso(now), last_before)
+
+
+def _claim_lost(rules: Entry, stored, event, start: Start, event_name: str | None, execution_input: str) -> EntryResult:
+    """Another entry of this contact claimed the journey first: the same event (DUPLICATE, or its
+    start if that is still to come), or the re-entry rule keeps this one out (NOT_ENTERED)."""
+    membership = start.journeys.membership(start.contact_id, start.journey_id)
+    earlier = _started_before(membership, start.name)
+    if earlier:
+        return _duplicate(earlier)
+    if _claimed_by(membership, start.name):
+        return _claimed_entry(membership, start, stored, event)
+    decision = decide(rules, stored, event, membership, event_name)
+    return EntryResult("NOT_ENTERED", reason=decision.reason or "another entry of this contact into the journey came first")
+
+
+def _claimed_entry(membership: dict[str, Any], start: Start, stored, event) -> EntryResult:
+    """This same event claimed the entry. A fresh claim is being started by that delivery: this one
+    is its DUPLICATE. A claim older than any request lives was left by a crash before its start:
+    start it now, under the same name (Step Functions starts one execution per name)."""
+    claimed_at = clock.parse_timestamp(membership.get("entered_at"))
+    if claimed_at and (clock.now() - claimed_at).total_seconds() < CLAIM_STALE_SECONDS:
+        return _duplicate(_execution_arn(start.state_machine_arn, start.name))
+    return start.run(start_input(stored, event))
+
+
+def _duplicate(execution_arn: str) -> EntryResult:
+    return EntryResult("DUPLICATE", execution_arn=execution_arn, reason="this event already entered the contact")
 
 
 def _started_before(membership: dict[str, Any] | None, name: str) -> str | None:
     """The execution named `name` if the contact x journey record knows it (this entry, again)."""
     known = may_be_running(membership) + [(membership or {}).get("execution")]
     return next((arn for arn in known if arn and arn.endswith(":" + name)), None)
+
+
+def _claimed_by(membership: dict[str, Any] | None, name: str) -> bool:
+    """Is the entry claimed for execution `name` and not yet recorded as started?"""
+    return (membership or {}).get("claimed") == name
 
 
 def execution_status(sfn, execution_arn: str) -> str | None:

@@ -2,12 +2,15 @@
 
 POST /journeys/{journey}/entries  {"contact": {...}, "event": {...}}   -> enter_contact
 POST /events                      {"name": ..., "contact": {...}, "payload": {...}} -> deliver_event
+GET  /contacts/{id}/inbox              the contact's site notifications (signed), newest first
+POST /contacts/{id}/inbox/read         {"ids": [...]} or {"all": true}: mark them read (signed)
 POST /unsubscribe?contact=..&token=..   RFC 8058 one-click (mail clients POST it; no signature)
 GET  /unsubscribe?contact=..&token=..   a page with a button that POSTs (GET never unsubscribes:
                                          link scanners follow GETs)
 
-Signed routes carry `X-Journeys-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw request body
-under the webhook secret (Secrets Manager, or SSM with `ssm:/name`, read through Powertools
+Signed routes carry `X-Journeys-Timestamp: <unix seconds>` and `X-Journeys-Signature: sha256=<hex>`,
+the HMAC-SHA256 of `<timestamp>.<METHOD>.<path>.<raw body>` (JOURNEYS.md, Webhook signature; at most
+300 s from the server's clock) under the webhook secret (Secrets Manager, or SSM with `ssm:/name`, read through Powertools
 Parameters and cached for 5 minutes). The secret may hold several keys separated by commas: any
 one verifies, so a key can be rotated without downtime.
 
@@ -27,9 +30,10 @@ import html
 import json
 import math
 import os
+import re
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import boto3
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -38,16 +42,20 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parser import parse
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from journeys import clock
 from journeys.edges import entry
 from journeys.runtime import observability, unsubscribe
 from journeys.runtime.catalog import Catalog
 from journeys.runtime.store import ContactStore, JourneyStore
-from journeys.language.contact_model import ContactIn
+from journeys.language.contact_model import ContactIn, ContactTooLarge
 
 SIGNATURE_HEADER = "x-journeys-signature"
+TIMESTAMP_HEADER = "x-journeys-timestamp"
+SIGNATURE_TOLERANCE_SECONDS = 300  # a captured request is worth nothing after 5 minutes
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
 SECRET_ENV = "JOURNEYS_WEBHOOK_SECRET"
 SECRET_MAX_AGE = 300
 # The contact and event become the execution's first state: Step Functions allows 256 KiB, and the
@@ -61,6 +69,10 @@ MAX_BODY_BYTES = 64 * 1024
 SFN_ATTEMPTS = 4
 SFN_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": SFN_ATTEMPTS}, connect_timeout=2, read_timeout=3)
 THROTTLED = {"ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"}
+# DynamoDB stores documents nested at most 32 levels; a body deeper than that is refused at the door.
+MAX_NESTING = 32
+STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+BRACKETS = re.compile(rb"[\[\]{}]")
 # DynamoDB numbers: magnitude from 1E-130 to below 1E+126, 38 significant digits; else a write fails.
 NUMBER_MIN, NUMBER_MAX, NUMBER_DIGITS = 1e-130, 1e126, 38
 
@@ -83,6 +95,20 @@ class EventRequest(BaseModel):
     name: str = Field(min_length=1, max_length=128)
     contact: ContactIn
     payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class InboxReadRequest(BaseModel):
+    """Mark notifications read: the `ids` GET /contacts/{id}/inbox listed, or `all`."""
+
+    model_config = ConfigDict(extra="forbid")
+    ids: list[Annotated[str, Field(min_length=1, max_length=1024)]] | None = Field(None, min_length=1, max_length=100)
+    all: bool = False
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if bool(self.ids) == self.all:
+            raise PydanticCustomError("ids_or_all", "give either ids (a non-empty list) or all: true")
+        return self
 
 
 # ------------------------------------------------------------------ what the handler talks to
@@ -139,17 +165,39 @@ def webhook_keys() -> list[bytes]:
     return keys
 
 
-def sign(body: bytes, key: bytes | str) -> str:
-    """The header value a sender computes: `sha256=` + hex HMAC-SHA256 of the raw body."""
+def sign(body: bytes, key: bytes | str, *, timestamp: int | str, method: str, path: str) -> str:
+    """The `X-Journeys-Signature` a sender computes (JOURNEYS.md, Webhook signature): `sha256=` + hex
+    HMAC-SHA256 of `<timestamp>.<METHOD>.<path>.<body>`, so a body signed for one route, method or
+    moment is worth nothing for another."""
     key = key.encode() if isinstance(key, str) else key
-    return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+    signed = f"{timestamp}.{method}.{path}.".encode() + body
+    return "sha256=" + hmac.new(key, signed, hashlib.sha256).hexdigest()
 
 
-def signature_valid(body: bytes, header: str | None, keys: list[bytes]) -> bool:
-    if not header or not header.strip().lower().startswith("sha256="):
-        return False
-    given = header.strip()[7:].lower()
-    return any(hmac.compare_digest(sign(body, key)[7:], given) for key in keys)
+def verify_signature(body: bytes, keys: list[bytes]) -> None:
+    """401 unless the request carries a fresh timestamp and a signature of it, the method, the path
+    and the body under one of the keys."""
+    given, stamp = _header(SIGNATURE_HEADER), _header(TIMESTAMP_HEADER)
+    if not given:
+        raise HttpError(401, "missing X-Journeys-Signature header")
+    if not stamp:
+        raise HttpError(401, "missing X-Journeys-Timestamp header")
+    if not TIMESTAMP.fullmatch(stamp):  # ASCII digits only: int() would also read other scripts' digits
+        raise HttpError(401, "X-Journeys-Timestamp must be unix seconds")
+    if abs(clock.now().timestamp() - int(stamp)) > SIGNATURE_TOLERANCE_SECONDS:
+        raise HttpError(401, f"X-Journeys-Timestamp is more than {SIGNATURE_TOLERANCE_SECONDS} s from the server's clock")
+    event = app.current_event
+    parts = {"timestamp": stamp, "method": event.http_method, "path": event.path}
+    if not signature_valid(body, given, keys, **parts):
+        raise HttpError(401, "signature does not match the request (timestamp, method, path and body)")
+
+
+def signature_valid(body: bytes, header: str | None, keys: list[bytes], **parts) -> bool:
+    header = (header or "").strip()
+    if not header.isascii() or not header.lower().startswith("sha256="):
+        return False  # compare_digest refuses non-ASCII text: nothing a key produced anyway
+    given = header[7:].lower()
+    return any(hmac.compare_digest(sign(body, key, **parts)[7:], given) for key in keys)
 
 
 # ------------------------------------------------------------------ errors -> JSON
@@ -174,6 +222,12 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
 def _http_error(error: HttpError) -> Response:
     return _json(error.status, {"error": error.message, **error.extra},
                  headers={"Retry-After": "1"} if error.status == 503 else None)
+
+
+@app.exception_handler(ContactTooLarge)
+@app.exception_handler(entry.EntryTooLarge)
+def _too_large(error: ValueError) -> Response:
+    return _json(413, {"error": str(error)})
 
 
 @app.exception_handler(ValidationError)
@@ -228,9 +282,11 @@ def _header(name: str) -> str | None:
 def signed_json() -> dict[str, Any]:
     """The verified body as a JSON object: 401 before anything else is looked at."""
     body = raw_body()
-    if not signature_valid(body, _header(SIGNATURE_HEADER), webhook_keys()):
-        given = _header(SIGNATURE_HEADER)
-        raise HttpError(401, "missing X-Journeys-Signature header" if not given else "signature does not match the body")
+    verify_signature(body, webhook_keys())
+    if nesting_depth(body) > MAX_NESTING:
+        raise HttpError(400, f"body nests deeper than {MAX_NESTING} levels (DynamoDB stores at most {MAX_NESTING})",
+                        errors=[{"field": "(body)", "message": f"at most {MAX_NESTING} levels of lists and objects",
+                                 "type": "too_deep"}])
     try:
         value = parse_json(body)
     except UnstorableNumber as error:
@@ -238,9 +294,31 @@ def signed_json() -> dict[str, Any]:
                         errors=[{"field": "(body)", "message": str(error), "type": "number_out_of_range"}]) from None
     except ValueError as error:
         raise HttpError(400, "body is not valid JSON", errors=[{"field": "(body)", "message": str(error), "type": "json_invalid"}]) from None
+    if not valid_unicode(value):
+        raise HttpError(400, "body has text that is not valid Unicode (a lone surrogate escape such as \\udfff)",
+                        errors=[{"field": "(body)", "message": "lone surrogate", "type": "unicode_invalid"}])
     if not isinstance(value, dict):
         raise HttpError(400, "body must be a JSON object", errors=[{"field": "(body)", "message": "expected an object", "type": "dict_type"}])
     return value
+
+
+def nesting_depth(body: bytes) -> int:
+    """How deep lists and objects nest, read from the raw bytes (strings skipped) before parsing: a
+    parser (json, pydantic, boto3) would recurse until RecursionError on a body nested 20,000 deep."""
+    depth = deepest = 0
+    for bracket in BRACKETS.finditer(STRINGS.sub(b'""', body)):
+        depth += 1 if bracket.group() in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def valid_unicode(value: Any) -> bool:
+    """No lone surrogate (JSON allows the escape `\\udfff`; UTF-8, DynamoDB and Step Functions do not)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class UnstorableNumber(ValueError):
@@ -327,6 +405,31 @@ def event() -> Response:
     logger.info("event delivered", extra={k: len(v) for k, v in delivered.items() if isinstance(v, list)})
     busy = delivered.get("entered") or delivered.get("resumed")
     return _json(202 if busy else 200, {"event": request.name, "contact_id": contact["id"], **delivered})
+
+
+@app.get("/contacts/<contact_id>/inbox")
+def contact_inbox(contact_id: str) -> Response:
+    """The contact's site notifications for the app to show, newest first, with the unread count."""
+    verify_signature(raw_body(), webhook_keys())
+    contact_id = urllib.parse.unquote(contact_id)
+    items = services().journeys.inbox(contact_id)
+    return _json(200, {"contact_id": contact_id, "unread": sum(1 for item in items if not item.get("read")), "items": items})
+
+
+@app.post("/contacts/<contact_id>/inbox/read")
+def contact_inbox_read(contact_id: str) -> Response:
+    """Mark notifications read: `{"ids": [...]}` as listed, or `{"all": true}`."""
+    request = parse(event=signed_json(), model=InboxReadRequest)
+    contact_id = urllib.parse.unquote(contact_id)
+    journeys = services().journeys
+    items = journeys.inbox(contact_id)
+    ids = request.ids or [item["id"] for item in items if not item.get("read")]
+    marked = journeys.mark_inbox_read(contact_id, ids, clock.iso(clock.now()))
+    payload = {"contact_id": contact_id, "marked": marked}
+    if request.ids:  # ids the inbox never had (already-read ones are known, just not marked again)
+        known = {item["id"] for item in items}
+        payload["unknown"] = [item_id for item_id in request.ids if item_id not in known]
+    return _json(200, payload)
 
 
 def _unsubscribe_params() -> tuple[str, str]:

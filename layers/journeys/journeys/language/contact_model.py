@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -14,6 +15,11 @@ from pydantic_core import PydanticCustomError
 
 from journeys.language.timezones import known_timezone
 
+# A stored contact (attributes merged over every post) is at most this many bytes of JSON: it goes
+# into every execution's state, which Step Functions caps at 256 KiB with the steps' results.
+CONTACT_MAX_BYTES = 32 * 1024
+# `subscribed` spellings read as false (besides the boolean): what unsubscribe forms commonly send.
+SUBSCRIBED_FALSE = ("false", "no", "off", "0", 0)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ATTRIBUTE_NAME_MAX = 255  # contact attributes become DynamoDB attribute names (never empty)
 
@@ -40,6 +46,21 @@ class ContactIn(BaseModel):
 
     _timezone = field_validator("timezone")(known_timezone)
 
+    @field_validator("subscribed", mode="before")
+    @classmethod
+    def _subscribed(cls, value):
+        """Opting out is honoured in any unambiguous spelling (a lost unsubscribe is the costly
+        mistake); consent must be the boolean true (or "true"). Anything else ("yes", 1) is refused."""
+        spelled = value.strip().lower() if isinstance(value, str) else value
+        if value is None or isinstance(value, bool):
+            return value
+        if spelled in SUBSCRIBED_FALSE and not isinstance(spelled, float):
+            return False
+        if spelled == "true":
+            return True
+        raise PydanticCustomError("subscribed_not_boolean", "subscribed must be true or false, got {value}",
+                                  {"value": repr(value)[:40]})
+
     @model_validator(mode="after")
     def _attribute_names(self):
         bad = [path for path in _attribute_paths(self.model_extra or {}) if not 1 <= len(path[-1]) <= ATTRIBUTE_NAME_MAX]
@@ -54,6 +75,17 @@ class ContactIn(BaseModel):
         if contact.get("subscribed") is True:
             del contact["subscribed"]  # an unsubscribed contact stays unsubscribed
         return contact
+
+
+class ContactTooLarge(ValueError):
+    """A contact past CONTACT_MAX_BYTES: refused whole (the webhook answers 413)."""
+
+
+def check_contact_size(contact: dict[str, Any]) -> None:
+    size = len(json.dumps(contact, separators=(",", ":"), default=str).encode("utf-8", "surrogatepass"))
+    if size > CONTACT_MAX_BYTES:
+        raise ContactTooLarge(f"contact {str(contact.get('id'))[:64]!r} would be {size:,} bytes of JSON; a contact holds at "
+                              f"most {CONTACT_MAX_BYTES:,} bytes (send fewer or smaller attributes)")
 
 
 def _attribute_paths(attributes: dict[str, Any], parent: tuple[str, ...] = ()):

@@ -173,6 +173,7 @@ class Run:
     outbox: list[dict] = field(default_factory=list)
     started_at: dt.datetime | None = None
     events: list[dict] = field(default_factory=list)  # outside events delivered (--event-at)
+    notes: list[dict] = field(default_factory=list)  # notes add_note left on the contact, oldest first
 
 
 @dataclass
@@ -463,6 +464,13 @@ def parse_event_at(text: str, start: dt.datetime) -> tuple[str, dt.datetime]:
     return name, moment
 
 
+def _entry_event(journey: Journey, scheduled: list[tuple[str, dt.datetime]]) -> tuple[str, dt.datetime] | None:
+    """The first scheduled event that enters this journey (trigger: event), if any."""
+    if journey.entry.trigger != "event":
+        return None
+    return min((item for item in scheduled if item[0] == journey.entry.event), key=lambda item: item[1], default=None)
+
+
 def run_journey(path: str | Path, contact: dict, event: dict | None = None, start: dt.datetime | None = None,
                 allow_incomplete: bool = False, stack: LocalStack | None = None, actions_file: str | Path | None = None,
                 event_at: list[str] | list[tuple[str, dt.datetime]] | None = None, timeout: float | None = None,
@@ -488,9 +496,14 @@ def run_journey(path: str | Path, contact: dict, event: dict | None = None, star
         if policies_file:
             stack.use_policies(policies_file)
         started = stack.clock.now()
-        for item in event_at or []:
-            name, when = parse_event_at(item, started) if isinstance(item, str) else item
+        scheduled = [parse_event_at(item, started) if isinstance(item, str) else item for item in event_at or []]
+        entry_event = _entry_event(journey, scheduled)
+        for name, when in scheduled:
             stack.schedule_event(when, name, {"id": contact["id"]})
+        if entry_event is not None:
+            # An event-triggered journey enters when its event comes, not at --start.
+            stack.scheduled = [s for s in stack.scheduled if (s.name, s.at) != entry_event]
+            stack.waits.advance_to(max(entry_event[1], started))
         entered = stack.enter(journey, contact, event)
         arn = entered.execution_arn
         if entered.status == "NOT_ENTERED":
@@ -503,6 +516,7 @@ def run_journey(path: str | Path, contact: dict, event: dict | None = None, star
             contact=stack.contacts.get(contact["id"]), step_results=stack.journeys.step_results(arn),
             outbox=stack.outbox(), started_at=started,
             reason=described.get("cause") or described.get("error"), events=list(stack.delivered),
+            notes=stack.journeys.contact_items(contact["id"], "NOTE"),
         )
     finally:
         if own:

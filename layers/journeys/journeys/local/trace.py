@@ -28,6 +28,8 @@ def build_trace(run: Run) -> dict[str, Any]:
     trace["messages"] = _messages(run)
     if run.events:  # outside events delivered during the run (--event-at): what each resumed or entered
         trace["events"] = run.events
+    if run.notes:  # add_note: kept beside the contact (as a CRM shows notes), not profile attributes
+        trace["notes"] = [{"at": note["at"], "text": note["text"], "journey": note.get("journey")} for note in run.notes]
     if run.execution_arn:
         trace["execution"] = run.execution_arn
         trace["transitions"] = transitions

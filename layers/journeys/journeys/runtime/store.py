@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import zlib
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ import boto3
 from boto3.dynamodb.conditions import Key
 
 from journeys import aws, clock
+from journeys.language.contact_model import check_contact_size
 
 TABLES: dict[str, dict[str, Any]] = {
     # One item per contact, attributes as given (plus tags, groups, subscribed).
@@ -103,8 +105,37 @@ def may_be_running(membership: dict[str, Any] | None) -> list[str]:
     return running or ([membership["execution"]] if membership.get("execution") else [])
 
 
+KEY_PART_MAX_BYTES = 300  # longer parts are hashed: a sort key holds at most 1 KB, a partition key 2 KB
+
+
+def key_part(value: Any) -> str:
+    """One user-supplied part of a pk/sk: `%` and `#` escaped so that parts never run into each other
+    (event `order` id `paid#x` is not event `order#paid` id `x`), hashed when long. Text without `%`
+    or `#` is unchanged, so items written before the escaping stay readable."""
+    text = str(value).replace("%", "%25").replace("#", "%23")
+    if len(text.encode("utf-8", "surrogatepass")) > KEY_PART_MAX_BYTES:
+        text = "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return text
+
+
+def key(*parts: Any) -> str:
+    """`PREFIX#part#part...`: the first part is ours (a fixed word), the others are escaped."""
+    prefix, *rest = parts
+    return "#".join([prefix, *(key_part(p) for p in rest)])
+
+
 def _delivery_expiry() -> int:
     return int((clock.now() + DELIVERED_EVENT_RETENTION).timestamp())
+
+
+@dataclass(frozen=True)
+class EntryClaim:
+    """A won claim_entry: what release_entry needs to give it back."""
+
+    contact_id: str
+    journey_id: str
+    name: str
+    previous_entered_at: str | None
 
 
 class ContactNotFound(LookupError):
@@ -130,10 +161,12 @@ class ContactStore:
         return contact
 
     def upsert(self, contact: dict[str, Any]) -> dict[str, Any]:
-        """Merge given attributes into the stored contact (attributes not given are kept)."""
+        """Merge given attributes into the stored contact (attributes not given are kept); a merge past
+        CONTACT_MAX_BYTES raises ContactTooLarge and writes nothing."""
         attributes = {k: v for k, v in contact.items() if k != "id"}
         stored = self.get(contact["id"])
         defaults = {k: v for k, v in self.DEFAULTS.items() if stored is None or k not in stored}
+        check_contact_size({**(stored or {"id": contact["id"]}), **defaults, **attributes})  # before writing anything
         return self.update(contact["id"], set={**defaults, **attributes}) if (attributes or defaults) else stored
 
     def update(
@@ -193,12 +226,12 @@ class JourneyStore:
     def record_step(self, execution: str, seq: int, step_id: str, result: dict[str, Any]) -> None:
         expires = clock.now() + STEP_RESULT_RETENTION
         self.table.put_item(Item=to_dynamo({
-            "pk": f"EXEC#{execution}", "sk": f"STEP#{seq:06d}#{step_id}", "step": step_id,
+            "pk": key("EXEC", execution), "sk": key("STEP", f"{seq:06d}", step_id), "step": step_id,
             **result, "expires_at": int(expires.timestamp()),
         }))
 
     def step_results(self, execution: str) -> list[dict[str, Any]]:
-        items = self._query(f"EXEC#{execution}", "STEP#")
+        items = self._query(key("EXEC", execution), "STEP#")
         return [from_dynamo({k: v for k, v in item.items() if k not in ("pk", "sk", "expires_at")}) for item in items]
 
     # large integration results (the execution state carries a reference) ------------
@@ -209,10 +242,10 @@ class JourneyStore:
         if len(packed) > LARGE_RESULT_ITEM_LIMIT:  # even compressed too large for one item
             packed = zlib.compress(json.dumps({**result, "body": None}, default=str).encode(), 6)
             note = {"body_dropped": f"body larger than {LARGE_RESULT_ITEM_LIMIT // 1024} KB compressed"}
-        key = {"pk": f"EXEC#{execution}", "sk": f"DATA#{seq:06d}#{data_key}"}
+        ref_key = {"pk": key("EXEC", execution), "sk": key("DATA", f"{seq:06d}", data_key)}
         expires = clock.now() + STEP_RESULT_RETENTION
-        self.table.put_item(Item={**key, "result": packed, "bytes": len(raw), "expires_at": int(expires.timestamp())})
-        return {**key, "bytes": len(raw)}, note
+        self.table.put_item(Item={**ref_key, "result": packed, "bytes": len(raw), "expires_at": int(expires.timestamp())})
+        return {**ref_key, "bytes": len(raw)}, note
 
     def load_large_result(self, ref: dict[str, Any]) -> dict[str, Any] | None:
         item = self.table.get_item(Key={"pk": ref["pk"], "sk": ref["sk"]}, ConsistentRead=True).get("Item")
@@ -223,16 +256,47 @@ class JourneyStore:
 
     # contact x journey ---------------------------------------------------------
     def membership(self, contact_id: str, journey_id: str) -> dict[str, Any] | None:
-        item = self.table.get_item(Key={"pk": f"CONTACT#{contact_id}", "sk": f"JOURNEY#{journey_id}"}, ConsistentRead=True).get("Item")
+        item = self.table.get_item(Key=self._membership_key(contact_id, journey_id), ConsistentRead=True).get("Item")
         return from_dynamo(item) if item else None
+
+    def claim_entry(self, contact_id: str, journey_id: str, name: str, entered_at: str,
+                    last_before: str | None) -> EntryClaim | None:
+        """Take this contact's entry into the journey before starting execution `name`: one
+        conditional write, so of concurrent entries exactly one wins. Only when the contact never
+        entered (last_before None: re_entry never) or last entered at or before `last_before`.
+        The claim sets entered_at now; `claimed` names the execution until record_entry. None: lost."""
+        condition = "attribute_not_exists(entered_at)" + ("" if last_before is None else " OR entered_at <= :before")
+        values = {":t": entered_at, ":name": name, **({} if last_before is None else {":before": last_before})}
+        try:
+            old = self.table.update_item(
+                Key=self._membership_key(contact_id, journey_id), ConditionExpression=condition,
+                UpdateExpression="SET entered_at = :t, claimed = :name", ExpressionAttributeValues=values,
+                ReturnValues="UPDATED_OLD",
+            ).get("Attributes", {})
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return EntryClaim(contact_id, journey_id, name, old.get("entered_at"))
+
+    def release_entry(self, claim: EntryClaim) -> None:
+        """The start did not happen: give the claim back (the entry time it replaced, or no record)."""
+        name, previous = claim.name, claim.previous_entered_at
+        key, unless_taken = self._membership_key(claim.contact_id, claim.journey_id), {"ConditionExpression": "claimed = :name"}
+        try:
+            if previous is None:
+                self.table.delete_item(Key=key, ExpressionAttributeValues={":name": name}, **unless_taken)
+            else:
+                self.table.update_item(Key=key, UpdateExpression="SET entered_at = :t REMOVE claimed",
+                                       ExpressionAttributeValues={":t": previous, ":name": name}, **unless_taken)
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            pass  # another entry claimed it since
 
     def record_entry(self, contact_id: str, journey_id: str, execution: str, entered_at: str) -> list[str]:
         """Remember an entry: the latest execution, when, how often, and the execution in the set of
         those that may still run (re-entry can start one while an earlier one waits). Returns that set."""
         item = self.table.update_item(
-            Key={"pk": f"CONTACT#{contact_id}", "sk": f"JOURNEY#{journey_id}"},
+            Key=self._membership_key(contact_id, journey_id),
             UpdateExpression="SET execution = :e, entered_at = :t, entries = if_not_exists(entries, :zero) + :one "
-                             "ADD running :running",
+                             "ADD running :running REMOVE claimed",
             ExpressionAttributeValues={":e": execution, ":t": entered_at, ":zero": 0, ":one": 1, ":running": {execution}},
             ReturnValues="ALL_NEW",
         )["Attributes"]
@@ -241,7 +305,7 @@ class JourneyStore:
     def forget_executions(self, contact_id: str, journey_id: str, executions: list[str]) -> None:
         """Drop ended executions from the membership's set of those that may still run."""
         if executions:
-            self.table.update_item(Key={"pk": f"CONTACT#{contact_id}", "sk": f"JOURNEY#{journey_id}"},
+            self.table.update_item(Key=self._membership_key(contact_id, journey_id),
                                    UpdateExpression="DELETE running :gone", ExpressionAttributeValues={":gone": set(executions)})
 
     # wait: for_event task tokens (pk CONTACT#<id>, sk WAIT#<event>#<execution>) -------
@@ -251,20 +315,20 @@ class JourneyStore:
         until its deadline (the wait's timeout); the item outlives it by a day, then TTL drops it."""
         started = clock.now().timestamp()
         self.table.put_item(Item={
-            "pk": f"CONTACT#{contact_id}", "sk": f"WAIT#{event}#{execution}", "task_token": token, "event": event,
+            **self._wait_key(contact_id, event, execution), "task_token": token, "event": event,
             "execution": execution, "journey": journey, "step": step, "since": since,
             "deadline_ms": int((started + int(timeout_seconds)) * 1000),
             "expires_at": int(started) + int(timeout_seconds) + EVENT_WAIT_GRACE_SECONDS,
         })
 
     def event_waits(self, contact_id: str, event: str) -> list[dict[str, Any]]:
-        items = self._query(f"CONTACT#{contact_id}", f"WAIT#{event}#")
+        items = self._query(key("CONTACT", contact_id), key("WAIT", event) + "#")
         return [from_dynamo(item) for item in items if item.get("event") == event]
 
     def take_event_wait(self, contact_id: str, event: str, execution: str, token: str) -> bool:
         """Delete the wait if it still holds `token`; False when another delivery took it first."""
         try:
-            self.table.delete_item(Key={"pk": f"CONTACT#{contact_id}", "sk": f"WAIT#{event}#{execution}"},
+            self.table.delete_item(Key=self._wait_key(contact_id, event, execution),
                                    ConditionExpression="task_token = :t", ExpressionAttributeValues={":t": token})
         except self.table.meta.client.exceptions.ConditionalCheckFailedException:
             return False
@@ -308,19 +372,47 @@ class JourneyStore:
                                ExpressionAttributeValues={":done": True, ":expires": _delivery_expiry()})
 
     @staticmethod
-    def _delivery_key(contact_id: str, event: str, key: str) -> dict[str, str]:
-        if len(key) > 200:  # a sort key holds at most 1 KB
-            key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
-        return {"pk": f"CONTACT#{contact_id}", "sk": f"DELIVERED#{event}#{key}"}
+    def _delivery_key(contact_id: str, event: str, event_key: str) -> dict[str, str]:
+        return {"pk": key("CONTACT", contact_id), "sk": key("DELIVERED", event, event_key)}
+
+    @staticmethod
+    def _membership_key(contact_id: str, journey_id: str) -> dict[str, str]:
+        return {"pk": key("CONTACT", contact_id), "sk": key("JOURNEY", journey_id)}
+
+    @staticmethod
+    def _wait_key(contact_id: str, event: str, execution: str) -> dict[str, str]:
+        return {"pk": key("CONTACT", contact_id), "sk": key("WAIT", event, execution)}
 
     # inbox and notes -----------------------------------------------------------
     def add_contact_item(self, contact_id: str, kind: str, at: str, ref: str, item: dict[str, Any]) -> None:
         """An inbox notification or a note, sorted by time; ref keeps a retry from adding it twice."""
-        self.table.put_item(Item=to_dynamo({"pk": f"CONTACT#{contact_id}", "sk": f"{kind}#{at}#{ref}", "at": at, **item}))
+        self.table.put_item(Item=to_dynamo({"pk": key("CONTACT", contact_id), "sk": key(kind, at, ref), "at": at, **item}))
 
     def contact_items(self, contact_id: str, kind: str) -> list[dict[str, Any]]:
-        items = self._query(f"CONTACT#{contact_id}", f"{kind}#")
+        items = self._query(key("CONTACT", contact_id), f"{kind}#")
         return [from_dynamo({k: v for k, v in item.items() if k not in ("pk", "sk")}) for item in items]
+
+    def inbox(self, contact_id: str) -> list[dict[str, Any]]:
+        """The contact's site notifications, newest first; `id` names one for mark_inbox_read."""
+        items = self._query(key("CONTACT", contact_id), "INBOX#")
+        return [from_dynamo({"id": item["sk"][len("INBOX#"):], **{k: v for k, v in item.items() if k not in ("pk", "sk")}})
+                for item in reversed(items)]
+
+    def mark_inbox_read(self, contact_id: str, item_ids: list[str], read_at: str) -> list[str]:
+        """Mark these notifications read; returns the ids that were unread (unknown or read ones are left)."""
+        marked = []
+        for item_id in item_ids:
+            try:
+                self.table.update_item(
+                    Key={"pk": key("CONTACT", contact_id), "sk": "INBOX#" + item_id},
+                    UpdateExpression="SET #read = :yes, read_at = :at",
+                    ConditionExpression="attribute_exists(pk) AND #read <> :yes",
+                    ExpressionAttributeNames={"#read": "read"}, ExpressionAttributeValues={":yes": True, ":at": read_at},
+                )
+            except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+                continue
+            marked.append(item_id)
+        return marked
 
     def _query(self, pk: str, prefix: str) -> list[dict[str, Any]]:
         items, kwargs = [], {"KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with(prefix), "ConsistentRead": True}

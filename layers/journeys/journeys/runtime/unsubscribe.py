@@ -28,7 +28,9 @@ def token(contact_id: str) -> str:
 
 
 def verify(contact_id: str, candidate: str) -> bool:
-    return hmac.compare_digest(token(contact_id), candidate or "")
+    candidate = candidate or ""
+    # compare_digest raises on non-ASCII text; no token we issue has any
+    return candidate.isascii() and hmac.compare_digest(token(contact_id), candidate)
 
 
 def unsubscribe_url(contact_id: str) -> str:
