@@ -20,6 +20,7 @@ from journeys.runtime.store import may_be_running
 # The membership record keeps the executions that may still run (exit_journey stops them all); past
 # this many, entering asks Step Functions which have ended and forgets those.
 RUNNING_SET_LIMIT = 16
+PAUSED_REASON = "journey paused"  # `journeys pause`: the switch in JourneyTable
 
 
 @dataclass
@@ -103,6 +104,8 @@ def enter_contact(journey_id: str, rules: Entry, contact: dict[str, Any], event:
 
 def _enter(journey_id: str, rules: Entry, contact: dict[str, Any], event: dict[str, Any], *,
            state_machine_arn: str, sfn, contacts, journeys, event_name: str | None) -> EntryResult:
+    if journeys.entries_paused(journey_id):
+        return EntryResult("NOT_ENTERED", reason=PAUSED_REASON)
     stored = contacts.upsert(contact)
     membership = journeys.membership(stored["id"], journey_id)
     name = execution_name(journey_id, stored["id"], idempotency_key(event, contact))

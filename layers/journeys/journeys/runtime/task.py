@@ -63,6 +63,7 @@ class TaskEvent(BaseModel):
     exit_when: Condition | None = None
     lookahead: dict[str, dict[str, Any]] | None = None
     task_token: str | None = None
+    position: dict[str, str] | None = None  # {waiting|after: <wait step>}: see record_position
 
 
 @dataclass
@@ -183,6 +184,7 @@ def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: Conta
         # made idempotent: every attempt of the Task has a new token, and the latest must be kept.
         settings = SETTINGS[step.type].model_validate(step.settings)
         work[step.type](StepContext(event, contact, settings, contacts, journeys, data=view))
+        _record_position(event, contact, journeys)
         return {"waiting": step.id}
     if step.type in ACTION_TYPES:
         settings = SETTINGS[step.type].model_validate(step.settings)
@@ -199,7 +201,14 @@ def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: Conta
         contact = contacts.require(contact["id"])  # the step may have changed it
 
     ahead = lookahead.evaluate(event.lookahead or {}, contact, event.state.event, resolve_data(data, journeys), event.journey.timezone)
+    _record_position(event, contact, journeys)
     return next_state(event, contact, data, ahead, last)
+
+
+def _record_position(event: TaskEvent, contact: dict[str, Any], journeys: JourneyStore) -> None:
+    """Only the Tasks beside a wait carry a position (the compiler marks them): one write there."""
+    if event.position:
+        journeys.record_position(event.journey.id, event.execution, contact["id"], event.position, clock.iso(clock.now()))
 
 
 __all__ = ["STATE_BUDGET", "GoalReached", "Outcome", "StepContext", "StepInProgress", "TaskEvent", "keep_data", "resolve_data",
