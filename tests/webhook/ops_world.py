@@ -64,3 +64,53 @@ def cli(*args: str):
     from journeys.cli.main import main
 
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+SEGMENT_BUCKET = "journeys-ops-segments"
+SEGMENT_JOURNEY = """\
+journey: segment-welcome
+name: Segment welcome
+entry:
+  trigger: webhook
+  criteria: {field: contact.email, op: exists}
+steps:
+  - id: done
+    type: exit
+"""
+
+
+def without_item_batcher(definition: dict) -> dict:
+    """moto 5.2.5's ASL parser refuses ItemBatcher (test_ops_segment pins it). Locally each line is
+    its own batch of one: an ItemSelector builds the payload ItemBatcher would, {Items, BatchInput}."""
+    mapped = json.loads(json.dumps(definition))
+    state = mapped["States"]["Enter segment"]
+    batcher = state.pop("ItemBatcher")
+    state["ItemSelector"] = {"Items.$": "States.Array($$.Map.Item.Value)", "BatchInput": batcher["BatchInput"]}
+    return mapped
+
+
+@pytest.fixture
+def segment_ops(world, tmp_path):
+    """The ops world with the segment-entry machine, its bucket and one small journey to enter
+    (an exit at once: 2,000 executions end as soon as they start)."""
+    import boto3
+
+    from journeys.compiler import compile_journey
+    from journeys.edges import webhook
+    from journeys.language.loader import load_journey
+    from journeys.local.runner import ROLE_ARN, function_arn, substitute
+
+    path = tmp_path / "segment-welcome.journey.yaml"
+    path.write_text(SEGMENT_JOURNEY)
+    world.deploy(compile_journey(load_journey(path)[0]))
+    world.setenv("JOURNEY_STATE_MACHINES", "{}")  # deploy() wrote the local map; the functions use `live`
+    webhook.reset()
+    for journey in world.state_machines:
+        publish(world, journey)
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=SEGMENT_BUCKET)
+    definition = substitute(json.dumps(without_item_batcher(json.loads((REPO / "statemachines" / "segment-entry.asl.json").read_text()))),
+                            {"SegmentFunctionArn": function_arn("SegmentFunctionArn")})
+    machine = world.sfn.create_state_machine(name="segment-entry", definition=definition, roleArn=ROLE_ARN)["stateMachineArn"]
+    create_stack(STACK, stack_outputs(world, {"SegmentBucketName": SEGMENT_BUCKET, "SegmentEntryStateMachineArn": machine}))
+    world.setenv("JOURNEYS_SEGMENT_START_RATE", "0")  # no pacing against moto
+    return world

@@ -18,6 +18,9 @@ loudly when one of these names moves).
    version's definition, its executions are the machine's too (ListExecutions on the machine
    lists them all, DescribeExecution finds them, as on AWS) and ListExecutions on a version ARN
    lists that version's only. ListStateMachineVersions (not in moto) lists the published ones.
+7. ListMapRuns / DescribeMapRun while some execution's interpreter has not started yet: moto
+   raises AttributeError (that environment is None); here such an execution has no Map Run yet,
+   as on AWS.
 
 How virtual time moves (VirtualWaits): a Wait state or a callback registers a sleeper (its
 execution, its deadline). The clock stands still while any running execution is busy; when every
@@ -43,6 +46,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.api import ExecutionStatus
+from moto.stepfunctions.parser.api import ResourceNotFound as MapRunNotFound
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
     StateTaskServiceCallback,
 )
@@ -312,6 +316,23 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         def time():
             return clock.now().timestamp()
 
+    original_list_map_runs = StepFunctionsParserBackend.list_map_runs
+
+    def list_map_runs(self, execution_arn):
+        if getattr(self.describe_execution(execution_arn=execution_arn).exec_worker, "env", None) is None:
+            return {"mapRuns": []}
+        return original_list_map_runs(self, execution_arn)
+
+    original_describe_map_run = StepFunctionsParserBackend.describe_map_run
+
+    def describe_map_run(self, map_run_arn):
+        for execution in self._get_executions():
+            env = getattr(execution.exec_worker, "env", None)
+            record = env.map_run_record_pool_manager.get(map_run_arn) if env is not None else None
+            if record is not None:
+                return record.describe()
+        raise MapRunNotFound()
+
     def list_state_machine_versions(self):
         machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
         versions = sorted(machine.versions.values(), key=lambda v: -v.version)
@@ -328,6 +349,8 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         (lambda_eval_utils, "boto_client_for", original_client_for),
         (StepFunctionsParserBackend, "start_execution", original_start_execution),
         (StepFunctionBackend, "list_executions", original_list_executions),
+        (StepFunctionsParserBackend, "list_map_runs", original_list_map_runs),
+        (StepFunctionsParserBackend, "describe_map_run", original_describe_map_run),
         (StepFunctionResponse, "list_state_machine_versions", getattr(StepFunctionResponse, "list_state_machine_versions", None)),
     ]
     LambdaSimpleBackend.invoke = invoke
@@ -339,6 +362,8 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     lambda_eval_utils.boto_client_for = lambda_client_for
     StepFunctionsParserBackend.start_execution = start_execution
     StepFunctionBackend.list_executions = list_executions
+    StepFunctionsParserBackend.list_map_runs = list_map_runs
+    StepFunctionsParserBackend.describe_map_run = describe_map_run
     StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
     try:
         yield waits

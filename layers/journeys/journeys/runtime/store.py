@@ -280,6 +280,16 @@ class JourneyStore:
         except self.table.meta.client.exceptions.ConditionalCheckFailedException:
             pass  # no record (an execution started outside enter_contact): nothing to mark
 
+    def record_segment_batch(self, run: str, first_line: int, entered: int, not_entered: dict[str, int],
+                             bad: list[dict[str, Any]]) -> None:
+        """One batch of a segment run (pk SEGMENT#<run>): a retried batch overwrites its own item."""
+        expires = clock.now() + DELIVERED_EVENT_RETENTION
+        self.table.put_item(Item=to_dynamo({"pk": f"SEGMENT#{run}", "sk": f"BATCH#{first_line:09d}", "entered": entered,
+                                            "not_entered": not_entered, "bad": bad, "expires_at": int(expires.timestamp())}))
+
+    def segment_batches(self, run: str) -> list[dict[str, Any]]:
+        return [from_dynamo(item) for item in self._query(f"SEGMENT#{run}", "BATCH#")]
+
     # wait: for_event task tokens (pk CONTACT#<id>, sk WAIT#<event>#<execution>) -------
     def put_event_wait(self, *, contact_id: str, event: str, token: str, execution: str, journey: str, step: str,
                        since: str, timeout_seconds: int) -> None:
