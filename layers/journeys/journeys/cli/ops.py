@@ -132,4 +132,44 @@ def stop(journey: str, stack_name: str, hard: bool, version: int | None, reason:
                    + (f"; {report['already_gone']} had already ended" if report["already_gone"] else ""))
 
 
-COMMANDS = [status, pause, resume, stop]
+@click.command()
+@click.argument("journey")
+@STACK
+@click.option("--segment", "segment", required=True, type=click.Path(dir_okay=False, exists=True),
+              help="Contacts, one per line: .csv (header row with an id column) or .jsonl.")
+@click.option("--wait/--no-wait", default=False, help="Follow the Map Run with a progress bar, then print the summary.")
+@AS_JSON
+def enter(journey: str, stack_name: str, segment: str, wait: bool, as_json: bool) -> None:
+    """Enter a segment at scale (a Distributed Map over the file in the stack's bucket)."""
+    from journeys.language.segments import SegmentError
+    from journeys.ops import segment_entry
+
+    with _operating(stack_name) as stack:
+        try:
+            run = segment_entry.start(stack, journey, segment)
+        except SegmentError as error:
+            _fail(str(error))
+        if not wait:
+            click.echo(json.dumps({"run": run.run, "lines": run.lines, "execution": run.execution_arn}) if as_json else
+                       f"{journey}: entering {run.lines} lines ({run.run}); `journeys enter ... --wait` follows it")
+            return
+        with _progress() as progress:
+            task = progress.add_task(f"entering {journey}", total=run.lines)
+            status = segment_entry.wait(run, on_counts=lambda c: progress.update(
+                task, completed=c.get("succeeded", 0) + c.get("failed", 0), total=c.get("total") or run.lines))
+        report = segment_entry.summary(stack, run, status)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        click.echo(f"{journey}: {report['status']}: {report['lines']} lines, {report['entered']} entered")
+        for reason, count in report["not_entered"].items():
+            click.echo(f"  {count:>8}  not entered: {reason}")
+        for bad in report["bad_lines"][:20]:
+            click.echo(f"  line {bad['line']}: {bad['error']}")
+        if len(report["bad_lines"]) > 20:
+            click.echo(f"  ... {len(report['bad_lines']) - 20} more bad lines (--json lists them all)")
+    if report["status"] != "SUCCEEDED":
+        sys.exit(2)
+
+
+COMMANDS = [status, pause, resume, stop, enter]

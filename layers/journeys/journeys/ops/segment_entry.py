@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,17 +48,23 @@ def line_file(path: str | Path) -> tuple[bytes, dict[str, Any], int]:
     return out.getvalue().encode(), meta, len(numbered)
 
 
-def start(stack: Stack, journey_id: str, path: str | Path) -> SegmentRun:
+def upload(stack: Stack, journey_id: str, path: str | Path) -> tuple[SegmentRun, dict[str, Any]]:
+    """Put the segment's line file in the stack's bucket; (the run, the segment-entry machine's input)."""
     stack.state_machine(journey_id)  # a journey the stack does not have: refused before any upload
     body, meta, lines = line_file(path)
     stamp = clock.now().strftime("%Y%m%dT%H%M%S")
-    run = f"{journey_id[:40]}-{meta['segment']}-{stamp}"  # <= 80 characters, an execution name
+    run = f"{journey_id[:36]}-{meta['segment']}-{stamp}-{uuid.uuid4().hex[:4]}"  # <= 80 characters, an execution name
     key = f"segments/{journey_id}/{meta['segment']}.csv"
     aws.client("s3").put_object(Bucket=stack.segment_bucket, Key=key, Body=body, ServerSideEncryption="AES256")
     given = {"bucket": stack.segment_bucket, "key": key, "journey": journey_id, "run": run, **meta}
-    arn = aws.client("stepfunctions").start_execution(stateMachineArn=stack.segment_machine, name=run,
-                                                      input=json.dumps(given))["executionArn"]
-    return SegmentRun(journey_id, run, meta["segment"], lines, arn)
+    return SegmentRun(journey_id, run, meta["segment"], lines), given
+
+
+def start(stack: Stack, journey_id: str, path: str | Path) -> SegmentRun:
+    run, given = upload(stack, journey_id, path)
+    run.execution_arn = aws.client("stepfunctions").start_execution(
+        stateMachineArn=stack.segment_machine, name=run.run, input=json.dumps(given))["executionArn"]
+    return run
 
 
 def map_run_counts(sfn, execution_arn: str) -> dict[str, int] | None:
