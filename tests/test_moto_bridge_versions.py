@@ -1,5 +1,5 @@
 """moto 5.2.5 and state machine versions: what moto lacks (pinned here, so a moto that gains it
-is noticed) and what journeys.local.moto_bridge adds (6. in its docstring)."""
+is noticed) and what journeys.local.moto_bridge adds (7. in its docstring)."""
 
 from __future__ import annotations
 
