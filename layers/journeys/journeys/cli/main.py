@@ -224,3 +224,7 @@ from journeys.cli.deploy import build, graph  # noqa: E402
 main.add_command(actions)
 main.add_command(build)
 main.add_command(graph)
+from journeys.cli.ops import COMMANDS as OPS_COMMANDS  # noqa: E402
+
+for command in OPS_COMMANDS:
+    main.add_command(command)

@@ -66,6 +66,7 @@ class Node:
     edges: list[str | None] = field(default_factory=list)  # target state names; None = end of journey
     lookahead: dict[str, dict] = field(default_factory=dict)
     exit_when: bool = False
+    after_wait: str | None = None  # the wait step this Task follows (its position record)
 
 
 @dataclass
@@ -255,6 +256,7 @@ class _Compiler:
             landing = self.nodes[landing].edges[0]
         if landing is not None and self.nodes[landing].kind == "task":
             self.nodes[landing].exit_when |= exit_when
+            self.nodes[landing].after_wait = self.nodes[landing].after_wait or wait.step.id
             return target
         needs = self._closure(target)
         goal = exit_when and landing is not None and self.nodes[landing].kind != "succeed"
@@ -262,7 +264,7 @@ class _Compiler:
             return target
         suffix = "" if len(wait.edges) == 1 else (" (event)" if index == 0 else " (timeout)")
         name = self._unique(_with_suffix(f"After {wait.name}", suffix))
-        refresh = self._add(Node(name, "refresh", None, [target], needs, goal), "refresh")
+        refresh = self._add(Node(name, "refresh", None, [target], needs, goal, after_wait=wait.step.id), "refresh")
         if (wait.name, target) in self.passthrough:
             self.passthrough[(name, target)] = self.passthrough.pop((wait.name, target))
         return refresh.name
@@ -343,9 +345,24 @@ class _Compiler:
             payload["exit_when"] = self.journey.entry.exit_when.model_dump(by_alias=True, exclude_none=True)
         if node.lookahead:
             payload["lookahead"] = node.lookahead
+        position = self._position(node)
+        if position:
+            payload["position"] = position
         payload["execution.$"] = "$$.Execution.Id"
         payload["state.$"] = "$"
         return payload
+
+    def _position(self, node: Node) -> dict[str, str] | None:
+        """What the Task records of where its contact is (`journeys status`): only Tasks beside
+        a wait write it: about to wait at W, waiting for an event at W, or past W."""
+        if node.kind == "event_wait":
+            return {"waiting": node.step.id}
+        landing = node.edges[0] if node.edges else None
+        while landing is not None and self.nodes[landing].kind == "skip":
+            landing = self.nodes[landing].edges[0]
+        if landing is not None and self.nodes[landing].kind in ("wait", "sched_wait"):
+            return {"waiting": self.nodes[landing].step.id}
+        return {"after": node.after_wait} if node.after_wait else None
 
     def _task(self, node: Node) -> dict[str, Any]:
         step = node.step

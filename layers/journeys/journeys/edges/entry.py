@@ -26,6 +26,7 @@ CLAIM_STALE_SECONDS = 60
 # The membership record keeps the executions that may still run (exit_journey stops them all); past
 # this many, entering asks Step Functions which have ended and forgets those.
 RUNNING_SET_LIMIT = 16
+PAUSED_REASON = "journey paused"  # `journeys pause`: the switch in JourneyTable
 
 
 class EntryTooLarge(ValueError):
@@ -113,6 +114,8 @@ def enter_contact(journey_id: str, rules: Entry, contact: dict[str, Any], event:
 
 def _enter(journey_id: str, rules: Entry, contact: dict[str, Any], event: dict[str, Any], *,
            state_machine_arn: str, sfn, contacts, journeys, event_name: str | None) -> EntryResult:
+    if journeys.entries_paused(journey_id):
+        return EntryResult("NOT_ENTERED", reason=PAUSED_REASON)
     stored = contacts.upsert(contact)
     membership = journeys.membership(stored["id"], journey_id)
     start = Start(journey_id, stored["id"], execution_name(journey_id, stored["id"], idempotency_key(event, contact)),

@@ -15,6 +15,15 @@ loudly when one of these names moves).
 6. DynamoDB single-item writes are atomic, as on AWS: moto checks a ConditionExpression and then
    writes, and two threads can interleave between the two (both "win" a conditional claim). One
    lock around moto's item writes makes each write one step, so "only once" tests mean something.
+7. Versions (a deploy publishes one and moves `live`, the ops world does so): moto 5.2.5 refuses
+   StartExecution on a version ARN (its StateMachineVersion has no executions) and ignores
+   aliases. Here an alias that exists runs the version it routes to, a version ARN runs that
+   version's definition, its executions are the machine's too (ListExecutions on the machine
+   lists them all, DescribeExecution finds them, as on AWS) and ListExecutions on a version ARN
+   lists that version's only. ListStateMachineVersions (not in moto) lists the published ones.
+8. ListMapRuns / DescribeMapRun while some execution's interpreter has not started yet: moto
+   raises AttributeError (that environment is None); here such an execution has no Map Run yet,
+   as on AWS.
 
 How virtual time moves (VirtualWaits): a Wait state or a callback registers a sleeper (its
 execution, its deadline). The clock stands still while any running execution is busy; when every
@@ -41,6 +50,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.api import ExecutionStatus
+from moto.stepfunctions.parser.api import ResourceNotFound as MapRunNotFound
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
     StateTaskServiceCallback,
 )
@@ -50,6 +60,9 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcome
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
+from moto.stepfunctions.models import StateMachine, StateMachineVersion, StepFunctionBackend
+from moto.stepfunctions.responses import StepFunctionResponse
+from moto.core.responses import ActionResult
 
 from journeys.clock import VirtualClock
 
@@ -73,6 +86,42 @@ def unaliased(state_machine_arn: str) -> str:
     if len(parts) == 8 and parts[5] == "stateMachine" and not parts[7].isdigit():
         return ":".join(parts[:7])
     return state_machine_arn
+
+
+def version_parts(state_machine_arn: str) -> tuple[str, str] | None:
+    """`arn:...:stateMachine:NAME:QUALIFIER` -> (machine ARN, qualifier); None when unqualified."""
+    parts = state_machine_arn.split(":")
+    if len(parts) == 8 and parts[5] == "stateMachine":
+        return ":".join(parts[:7]), parts[7]
+    return None
+
+
+def routed_version(backend, state_machine_arn: str) -> StateMachineVersion | None:
+    """The published version an alias or version ARN runs; None for the machine itself (also an
+    alias that was never created: locally `live` then means the machine, see 5.)."""
+    qualified = version_parts(state_machine_arn)
+    if qualified is None:
+        return None
+    machine_arn, qualifier = qualified
+    machine = next((m for m in backend.state_machines if m.arn == machine_arn), None)
+    if machine is None:
+        return None
+    if qualifier.isdigit():
+        return machine.versions.get(int(qualifier))
+    alias = machine.aliases.get(qualifier)
+    if alias is None:
+        return None
+    routes = sorted(alias.routing_configuration, key=lambda route: -int(route.get("weight", 0)))
+    return backend.describe_state_machine(routes[0]["stateMachineVersionArn"]) if routes else None
+
+
+def runnable_version(machine: StateMachine, version: StateMachineVersion) -> StateMachineVersion:
+    """Give a version what moto's start_execution needs of a machine; its executions are the
+    machine's own list (names are unique per machine, across versions, as on AWS)."""
+    version.executions = machine.executions
+    version.backend = machine.backend
+    version._handle_name_input_idempotency = StateMachine._handle_name_input_idempotency.__get__(version)
+    return version
 
 
 def execution_of(env) -> str:
@@ -237,7 +286,22 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     original_start_execution = StepFunctionsParserBackend.start_execution
 
     def start_execution(self, state_machine_arn, *args, **kwargs):
-        return original_start_execution(self, unaliased(state_machine_arn), *args, **kwargs)
+        version = routed_version(self, state_machine_arn)
+        if version is None:
+            return original_start_execution(self, unaliased(state_machine_arn), *args, **kwargs)
+        machine = self.describe_state_machine(version.source_arn)
+        return original_start_execution(self, runnable_version(machine, version).arn, *args, **kwargs)
+
+    original_list_executions = StepFunctionBackend.list_executions
+
+    def list_executions(self, state_machine_arn, status_filter=None, **pages):
+        version = routed_version(self, state_machine_arn) if version_parts(state_machine_arn) else None
+        if version is None or not version_parts(state_machine_arn)[1].isdigit():
+            return original_list_executions(self, state_machine_arn, status_filter=status_filter, **pages)
+        machine = self.describe_state_machine(version.source_arn)
+        mine = [e for e in machine.executions if getattr(e.state_machine, "arn", None) == version.arn
+                and (not status_filter or e.status == status_filter)]
+        return sorted(mine, key=lambda e: e.start_date, reverse=True), None
 
     class _VirtualDatetime(dt.datetime):
         @classmethod
@@ -256,6 +320,29 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         @staticmethod
         def time():
             return clock.now().timestamp()
+
+    original_list_map_runs = StepFunctionsParserBackend.list_map_runs
+
+    def list_map_runs(self, execution_arn):
+        if getattr(self.describe_execution(execution_arn=execution_arn).exec_worker, "env", None) is None:
+            return {"mapRuns": []}
+        return original_list_map_runs(self, execution_arn)
+
+    original_describe_map_run = StepFunctionsParserBackend.describe_map_run
+
+    def describe_map_run(self, map_run_arn):
+        for execution in self._get_executions():
+            env = getattr(execution.exec_worker, "env", None)
+            record = env.map_run_record_pool_manager.get(map_run_arn) if env is not None else None
+            if record is not None:
+                return record.describe()
+        raise MapRunNotFound()
+
+    def list_state_machine_versions(self):
+        machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
+        versions = sorted(machine.versions.values(), key=lambda v: -v.version)
+        return ActionResult({"stateMachineVersions": [
+            {"stateMachineVersionArn": v.arn, "creationDate": v.creation_date} for v in versions]})
 
     item_writes_lock = threading.RLock()
 
@@ -277,6 +364,10 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         (StateTaskServiceCallback, "_eval_wait_for_task_token", original_callback_wait),
         (lambda_eval_utils, "boto_client_for", original_client_for),
         (StepFunctionsParserBackend, "start_execution", original_start_execution),
+        (StepFunctionBackend, "list_executions", original_list_executions),
+        (StepFunctionsParserBackend, "list_map_runs", original_list_map_runs),
+        (StepFunctionsParserBackend, "describe_map_run", original_describe_map_run),
+        (StepFunctionResponse, "list_state_machine_versions", getattr(StepFunctionResponse, "list_state_machine_versions", None)),
     ]
     LambdaSimpleBackend.invoke = invoke
     WaitFunction._wait_interval = wait_interval
@@ -286,8 +377,15 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     StateTaskServiceCallback._eval_wait_for_task_token = eval_wait_for_task_token
     lambda_eval_utils.boto_client_for = lambda_client_for
     StepFunctionsParserBackend.start_execution = start_execution
+    StepFunctionBackend.list_executions = list_executions
+    StepFunctionsParserBackend.list_map_runs = list_map_runs
+    StepFunctionsParserBackend.describe_map_run = describe_map_run
+    StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
     try:
         yield waits
     finally:
         for owner, name, original in saved:
-            setattr(owner, name, original)
+            if original is None:  # added here, not moto's
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)

@@ -308,6 +308,52 @@ class JourneyStore:
             self.table.update_item(Key=self._membership_key(contact_id, journey_id),
                                    UpdateExpression="DELETE running :gone", ExpressionAttributeValues={":gone": set(executions)})
 
+    # operations: the entry switch (pk JOURNEY#<id>, sk SWITCH), positions (pk POSITION#<id>) -------
+    def entries_paused(self, journey_id: str) -> bool:
+        """True while `journeys pause` holds the journey's entries closed (no item: open)."""
+        item = self.table.get_item(Key={"pk": f"JOURNEY#{journey_id}", "sk": "SWITCH"}, ConsistentRead=True).get("Item")
+        return bool(item and item.get("paused"))
+
+    def set_entries_paused(self, journey_id: str, paused: bool, by: str, at: str) -> None:
+        self.table.put_item(Item={"pk": f"JOURNEY#{journey_id}", "sk": "SWITCH", "paused": paused, "by": by, "at": at})
+
+    def entry_switch(self, journey_id: str) -> dict[str, Any]:
+        item = self.table.get_item(Key={"pk": f"JOURNEY#{journey_id}", "sk": "SWITCH"}, ConsistentRead=True).get("Item")
+        return from_dynamo(item) if item else {"paused": False}
+
+    def record_position(self, journey_id: str, execution: str, contact_id: str, position: dict[str, Any], since: str) -> None:
+        """Where an execution is now ({waiting: <wait step>} or {after: <wait step>}): one item per
+        execution, overwritten by the Tasks before and after each wait; `journeys status` counts them."""
+        expires = clock.now() + STEP_RESULT_RETENTION
+        self.table.put_item(Item=to_dynamo({"pk": f"POSITION#{journey_id}", "sk": execution, "contact": contact_id,
+                                            **position, "since": since, "expires_at": int(expires.timestamp())}))
+
+    def positions(self, journey_id: str) -> list[dict[str, Any]]:
+        items = self._query(f"POSITION#{journey_id}", "")
+        return [from_dynamo({**{k: v for k, v in item.items() if k not in ("pk", "sk", "expires_at")}, "execution": item["sk"]})
+                for item in items]
+
+    def end_membership(self, contact_id: str, journey_id: str, execution: str, ended_at: str, why: str) -> None:
+        """A hard stop ended `execution`: it leaves the set of those that may run (exit_journey and
+        re-entry see it ended) and the record says when and why."""
+        try:
+            self.table.update_item(Key={"pk": f"CONTACT#{contact_id}", "sk": f"JOURNEY#{journey_id}"},
+                                   UpdateExpression="DELETE running :gone SET ended_at = :t, ended_by = :why",
+                                   ConditionExpression="attribute_exists(pk)",
+                                   ExpressionAttributeValues={":gone": {execution}, ":t": ended_at, ":why": why})
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            pass  # no record (an execution started outside enter_contact): nothing to mark
+
+    def record_segment_batch(self, run: str, first_line: int, entered: int, not_entered: dict[str, int],
+                             bad: list[dict[str, Any]]) -> None:
+        """One batch of a segment run (pk SEGMENT#<run>): a retried batch overwrites its own item."""
+        expires = clock.now() + DELIVERED_EVENT_RETENTION
+        self.table.put_item(Item=to_dynamo({"pk": f"SEGMENT#{run}", "sk": f"BATCH#{first_line:09d}", "entered": entered,
+                                            "not_entered": not_entered, "bad": bad, "expires_at": int(expires.timestamp())}))
+
+    def segment_batches(self, run: str) -> list[dict[str, Any]]:
+        return [from_dynamo(item) for item in self._query(f"SEGMENT#{run}", "BATCH#")]
+
     # wait: for_event task tokens (pk CONTACT#<id>, sk WAIT#<event>#<execution>) -------
     def put_event_wait(self, *, contact_id: str, event: str, token: str, execution: str, journey: str, step: str,
                        since: str, timeout_seconds: int) -> None:
@@ -415,7 +461,8 @@ class JourneyStore:
         return marked
 
     def _query(self, pk: str, prefix: str) -> list[dict[str, Any]]:
-        items, kwargs = [], {"KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with(prefix), "ConsistentRead": True}
+        condition = Key("pk").eq(pk) & Key("sk").begins_with(prefix) if prefix else Key("pk").eq(pk)
+        items, kwargs = [], {"KeyConditionExpression": condition, "ConsistentRead": True}
         while True:
             page = self.table.query(**kwargs)
             items += page["Items"]

@@ -94,6 +94,7 @@ class TaskEvent(BaseModel):
     exit_when: Condition | None = None
     lookahead: dict[str, dict[str, Any]] | None = None
     task_token: str | None = None
+    position: dict[str, str] | None = None  # {waiting|after: <wait step>}: see record_position
 
 
 @dataclass
@@ -215,6 +216,7 @@ def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: Conta
         # made idempotent: every attempt of the Task has a new token, and the latest must be kept.
         settings = SETTINGS[step.type].model_validate(step.settings)
         work[step.type](StepContext(event, contact, settings, contacts, journeys, data=view))
+        _record_position(event, contact, journeys)
         return {"waiting": step.id}
     if step.type in ACTION_TYPES:
         settings = SETTINGS[step.type].model_validate(step.settings)
@@ -231,6 +233,7 @@ def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: Conta
         contact = contacts.require(contact["id"])  # the step may have changed it
 
     ahead = lookahead.evaluate(event.lookahead or {}, contact, event.state.event, resolve_data(data, journeys), event.journey.timezone)
+    _record_position(event, contact, journeys)
     return next_state(event, contact, data, ahead, last)
 
 
@@ -248,6 +251,12 @@ def step_failed(payload: dict[str, Any], error: Exception, journeys: JourneyStor
     except Exception:  # noqa: BLE001 - the step's own error is the one to report
         pass
     return StepRetryable(reason) if retry else error
+
+
+def _record_position(event: TaskEvent, contact: dict[str, Any], journeys: JourneyStore) -> None:
+    """Only the Tasks beside a wait carry a position (the compiler marks them): one write there."""
+    if event.position:
+        journeys.record_position(event.journey.id, event.execution, contact["id"], event.position, clock.iso(clock.now()))
 
 
 __all__ = ["STATE_BUDGET", "GoalReached", "Outcome", "StepContext", "StepInProgress", "StepRetryable", "TaskEvent", "is_transient", "step_failed", "keep_data", "resolve_data",

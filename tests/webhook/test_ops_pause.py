@@ -1,0 +1,72 @@
+"""journeys pause / resume against the ops world: the switch in JourneyTable, honoured by the one
+entry path (enter_contact) whoever asks: the webhook, /events, start_journey."""
+
+from __future__ import annotations
+
+import threading
+
+from ops_world import STACK, cli, entries, ops, publish, samples, world  # noqa: F401 (fixtures)
+from webhook_world import executions, http_event  # noqa: F401
+
+
+def contact(n: int) -> dict:
+    return {"id": f"c-{n}", "email": f"c{n}@example.com", "first_name": f"C{n}"}
+
+
+def enter(ops, http_event, journey: str, person: dict) -> dict:
+    return ops.call(entries(http_event, journey, {"contact": person}))["json"]
+
+
+def test_given_a_paused_journey_when_a_contact_posts_an_entry_then_not_entered_journey_paused_and_resume_reopens(ops, http_event):
+    done = cli("pause", "lead-nurturing", "--stack", STACK)
+    assert done.exit_code == 0, done.output
+    assert "entries paused" in done.output
+
+    refused = enter(ops, http_event, "lead-nurturing", contact(1))
+    assert (refused["status"], refused["reason"]) == ("NOT_ENTERED", "journey paused")
+    assert executions(ops, "lead-nurturing") == []
+
+    assert cli("resume", "lead-nurturing", "--stack", STACK).exit_code == 0
+    assert enter(ops, http_event, "lead-nurturing", contact(1))["status"] == "STARTED"
+
+
+def test_given_a_paused_journey_when_its_trigger_event_arrives_then_not_entered_journey_paused(ops):
+    cli("pause", "trial-onboarding", "--stack", STACK)
+
+    result = ops.deliver("trial_started", {"id": "c-trial", "email": "t@example.com", "plan": "trial"})
+
+    assert result["entered"] == []
+    assert result["not_entered"] == [{"journey": "trial-onboarding", "reason": "journey paused"}]
+    assert executions(ops, "trial-onboarding") == []
+
+
+def test_given_a_burst_of_concurrent_entries_when_paused_midway_then_none_starts_after_the_switch_and_those_inside_go_on(ops, http_event):
+    from journeys.ops.stack import find_stack
+
+    store = find_stack(STACK).journeys()
+    answers: dict[int, dict] = {}
+    paused_at = threading.Event()
+
+    def post(n: int) -> None:
+        if n == 20:
+            cli("pause", "lead-nurturing", "--stack", STACK)
+            paused_at.set()
+        answers[n] = {**enter(ops, http_event, "lead-nurturing", contact(n)), "after_pause": paused_at.is_set()}
+
+    threads = []
+    for n in range(40):
+        thread = threading.Thread(target=post, args=(n,))
+        threads.append(thread)
+        thread.start()
+        if n == 20:
+            thread.join()  # the switch is set before any later entry asks
+    for thread in threads:
+        thread.join()
+
+    later = [answers[n] for n in range(21, 40)]
+    assert {(a["status"], a["reason"]) for a in later} == {("NOT_ENTERED", "journey paused")}
+    started = [a for a in answers.values() if a["status"] == "STARTED"]
+    assert 1 <= len(started) <= 21
+    running = {e["executionArn"] for e in executions(ops, "lead-nurturing") if e["status"] == "RUNNING"}
+    assert {a["execution_arn"] for a in started} <= running  # those inside finish normally: still running
+    assert store.entries_paused("lead-nurturing")
