@@ -209,3 +209,7 @@ from journeys.cli.deploy import build, graph  # noqa: E402
 main.add_command(actions)
 main.add_command(build)
 main.add_command(graph)
+
+from journeys.cli.cost import cost  # noqa: E402
+
+main.add_command(cost)

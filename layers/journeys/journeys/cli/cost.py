@@ -1,0 +1,81 @@
+"""`journeys cost FILE [--segment S] [--contacts N] [--json]`: what N contacts cost on AWS
+(us-east-1), from what a local rehearsal counted, against a naive one-Task-per-step design."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+DEFAULT_CONTACTS = 1_000_000
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(click.style("error: ", fg="red", bold=True) + message, err=True)
+    sys.exit(code)
+
+
+def _segment_engine():
+    """The rehearsal engine's segment reader, once journeys.local.rehearsal exists."""
+    import importlib.util
+
+    return importlib.util.find_spec("journeys.local.rehearsal")
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--segment", default=None, metavar="S", help="Segment file whose contacts to rehearse (default: the shared example contacts).")
+@click.option("--contacts", "count", type=click.IntRange(min=1), default=DEFAULT_CONTACTS, show_default=True,
+              help="How many contacts to price.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the contract's shape).")
+def cost(file: str, segment: str | None, count: int, as_json: bool) -> None:
+    """Estimate what COUNT contacts through a journey cost on AWS, per item, and in a naive design."""
+    from journeys.cli.main import _load_or_report
+    from journeys.cost.estimate import estimate, functions
+    from journeys.cost.measure import default_contacts, has_modes
+    from journeys.local.runner import REPO
+
+    journey = _load_or_report(file, False)
+    if journey is None:
+        sys.exit(1)
+    if segment is not None:
+        _fail(f"--segment {segment}: segments are not available yet (journeys.local.rehearsal); "
+              "leave --segment out to rehearse the shared example contacts")
+    try:
+        contacts = default_contacts()
+    except FileNotFoundError as error:
+        _fail(str(error))
+    modes = ["steps", "cost"] if has_modes() else [None]
+    settings = functions(REPO / "template.yaml")
+    estimates = [estimate(measured, count, settings) for measured in _rehearse(file, contacts, modes, quiet=as_json)]
+    own = next((e for e in estimates if e.mode == getattr(journey, "optimize", None)), estimates[0])
+    if as_json:
+        document = own.to_json()
+        if len(estimates) > 1:
+            document["modes"] = {e.mode: {**{k: v for k, v in e.to_json().items() if k in ("per_contact", "usd", "naive_usd")},
+                                          "workflow": e.workflow} for e in estimates}
+        click.echo(json.dumps(document, indent=2))
+        return
+    from journeys.cost.render import print_estimates
+
+    print_estimates(estimates, len(contacts))
+
+
+def _rehearse(file: str, contacts: list[dict], modes: list[str | None], quiet: bool):
+    """Each mode's rehearsal, a progress bar on stderr (rich) while contacts run."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from journeys.cost.measure import measure
+
+    total = len(contacts) * len(modes)
+    with Progress(TextColumn("[dim]rehearsing {task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(file, total=total)
+        results = []
+        for index, mode in enumerate(modes):
+            offset = index * len(contacts)
+            results.append(measure(file, contacts, mode=mode,
+                                   progress=lambda done, offset=offset: progress.update(task, completed=offset + done)))
+        return results
