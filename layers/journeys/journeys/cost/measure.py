@@ -44,8 +44,10 @@ def workflow_type(compiled) -> str:
 
 
 def measure(path: str | Path, contacts: list[dict], mode: str | None = None, start: dt.datetime = START,
-            progress: Callable[[int], None] | None = None) -> Measured:
-    """Every contact through the journey at `path` (compiled in `mode` when given), metered."""
+            progress: Callable[[int], None] | None = None, event: dict | None = None,
+            actions_file: str | Path | None = None) -> Measured:
+    """Every contact through the journey at `path` (compiled in `mode` when given), metered; each
+    enters with `event` (default none); `actions_file` is loaded before the meter starts."""
     journey, _ = load_journey(path)
     if mode is not None:
         journey = journey.model_copy(update={"optimize": mode})
@@ -54,10 +56,12 @@ def measure(path: str | Path, contacts: list[dict], mode: str | None = None, sta
     with LocalStack(start) as stack:
         stack.deploy_beside(path)
         stack.deploy(compiled)
+        if actions_file:
+            stack.load_actions(actions_file)  # setup, as `journeys actions deploy` is: not a contact's cost
         stack.handlers.warm()  # a warm container: imports are not what each contact costs
         with meter.attached(stack):
             for done, contact in enumerate(contacts, 1):
-                run = run_journey(path, contact, {}, stack=stack, compiled=compiled)
+                run = run_journey(path, contact, dict(event or {}), stack=stack, compiled=compiled)
                 traces.append(build_trace(run))
                 if run.execution_arn:
                     own.append(run.execution_arn)
