@@ -190,3 +190,23 @@ def test_given_a_bad_journey_file_or_count_then_cost_says_so_without_a_traceback
     assert result.exit_code == 1 and "Traceback" not in result.output and str(bad.name) in result.stderr
     result = CliRunner().invoke(main, ["cost", str(LEAD), "--contacts", "0"])
     assert result.exit_code == 2 and "--contacts" in result.output
+
+
+def test_given_optimize_modes_then_cost_json_holds_each_mode_beside_the_journeys_own(monkeypatch):
+    """Both modes are rehearsed when the model has `optimize` (the cost-mode compiler); before it
+    exists the same code path runs with the mode set on a copy of the journey, compiled alike."""
+    from journeys.cli.main import main
+    from journeys.cost import measure
+
+    if not measure.has_modes():
+        monkeypatch.setattr(measure, "has_modes", lambda: True)
+    result = CliRunner().invoke(main, ["cost", str(LEAD), "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+
+    assert set(document["modes"]) == {"steps", "cost"}
+    for mode in document["modes"].values():
+        assert set(mode) == {"per_contact", "usd", "naive_usd", "workflow"}
+        assert mode["usd"]["total"] == round(sum(v for k, v in mode["usd"].items() if k != "total"), 2)
+    assert document["per_contact"]["transitions"] == document["modes"]["steps"]["per_contact"]["transitions"]
+    assert document["modes"]["cost"]["per_contact"]["transitions"] <= document["modes"]["steps"]["per_contact"]["transitions"]

@@ -48,7 +48,7 @@ def cost(file: str, segment: str | None, count: int, as_json: bool) -> None:
         _fail(str(error))
     modes = ["steps", "cost"] if has_modes() else [None]
     settings = functions(REPO / "template.yaml")
-    estimates = [estimate(measured, count, settings) for measured in _rehearse(file, contacts, modes, quiet=as_json)]
+    estimates = [estimate(measured, count, settings) for measured in _rehearse(file, contacts, modes)]
     own = next((e for e in estimates if e.mode == getattr(journey, "optimize", None)), estimates[0])
     if as_json:
         document = own.to_json()
@@ -62,7 +62,7 @@ def cost(file: str, segment: str | None, count: int, as_json: bool) -> None:
     print_estimates(estimates, len(contacts))
 
 
-def _rehearse(file: str, contacts: list[dict], modes: list[str | None], quiet: bool):
+def _rehearse(file: str, contacts: list[dict], modes: list[str | None]):
     """Each mode's rehearsal, a progress bar on stderr (rich) while contacts run."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn

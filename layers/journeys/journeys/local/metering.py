@@ -114,10 +114,10 @@ class Meter:
     def _current(self) -> str | None:
         return getattr(self._local, "execution", OUTSIDE)
 
-    def _add(self, execution: str | None | type = ..., **amounts) -> None:
-        execution = self._current() if execution is ... else execution
+    def _add(self, **amounts) -> None:
+        """Add to the usage of the execution whose Lambda this thread runs (else OUTSIDE)."""
         with self._lock:
-            usage = self._usage[execution]
+            usage = self._usage[self._current()]
             for name, amount in amounts.items():
                 setattr(usage, name, getattr(usage, name) + amount)
 
