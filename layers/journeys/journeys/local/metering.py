@@ -36,7 +36,6 @@ import time
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import unquote
 
 READ_UNIT_BYTES = 4096
