@@ -190,6 +190,8 @@ def test_given_a_bad_journey_file_or_count_then_cost_says_so_without_a_traceback
     assert result.exit_code == 1 and "Traceback" not in result.output and str(bad.name) in result.stderr
     result = CliRunner().invoke(main, ["cost", str(LEAD), "--contacts", "0"])
     assert result.exit_code == 2 and "--contacts" in result.output
+    result = CliRunner().invoke(main, ["cost", str(LEAD), "--actions", str(bad.parent / "none.yaml")])
+    assert result.exit_code == 1 and "none.yaml: cannot read" in result.stderr and "Traceback" not in result.output
 
 
 def test_given_optimize_modes_then_cost_json_holds_each_mode_beside_the_journeys_own(monkeypatch):

@@ -28,10 +28,12 @@ def _segment_engine():
 @click.option("--segment", default=None, metavar="S", help="Segment file whose contacts to rehearse (default: the shared example contacts).")
 @click.option("--contacts", "count", type=click.IntRange(min=1), default=DEFAULT_CONTACTS, show_default=True,
               help="How many contacts to price.")
+@click.option("--event", "event_file", type=click.Path(dir_okay=False), help="Entry event JSON, for every contact (as journeys run).")
+@click.option("--actions", "actions_file", type=click.Path(dir_okay=False), help="Actions file (actions.yaml), as journeys run.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the contract's shape).")
-def cost(file: str, segment: str | None, count: int, as_json: bool) -> None:
+def cost(file: str, segment: str | None, count: int, event_file: str | None, actions_file: str | None, as_json: bool) -> None:
     """Estimate what COUNT contacts through a journey cost on AWS, per item, and in a naive design."""
-    from journeys.cli.main import _load_or_report
+    from journeys.cli.main import _load_or_report, _read_json
     from journeys.cost.estimate import estimate, functions
     from journeys.cost.measure import default_contacts, has_modes
     from journeys.local.runner import REPO
@@ -42,13 +44,21 @@ def cost(file: str, segment: str | None, count: int, as_json: bool) -> None:
     if segment is not None:
         _fail(f"--segment {segment}: segments are not available yet (journeys.local.rehearsal); "
               "leave --segment out to rehearse the shared example contacts")
+    event = _read_json(event_file, "event")
+    if actions_file:
+        from journeys.actions import ActionError, load_actions_file
+
+        try:
+            load_actions_file(actions_file)
+        except ActionError as error:
+            _fail(str(error), 1)
     try:
         contacts = default_contacts()
     except FileNotFoundError as error:
         _fail(str(error))
     modes = ["steps", "cost"] if has_modes() else [None]
     settings = functions(REPO / "template.yaml")
-    estimates = [estimate(measured, count, settings) for measured in _rehearse(file, contacts, modes)]
+    estimates = [estimate(measured, count, settings) for measured in _rehearse(file, contacts, modes, event, actions_file)]
     own = next((e for e in estimates if e.mode == getattr(journey, "optimize", None)), estimates[0])
     if as_json:
         document = own.to_json()
@@ -62,7 +72,7 @@ def cost(file: str, segment: str | None, count: int, as_json: bool) -> None:
     print_estimates(estimates, len(contacts))
 
 
-def _rehearse(file: str, contacts: list[dict], modes: list[str | None]):
+def _rehearse(file: str, contacts: list[dict], modes: list[str | None], event: dict, actions_file: str | None):
     """Each mode's rehearsal, a progress bar on stderr (rich) while contacts run."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -76,6 +86,6 @@ def _rehearse(file: str, contacts: list[dict], modes: list[str | None]):
         results = []
         for index, mode in enumerate(modes):
             offset = index * len(contacts)
-            results.append(measure(file, contacts, mode=mode,
+            results.append(measure(file, contacts, mode=mode, event=event, actions_file=actions_file,
                                    progress=lambda done, offset=offset: progress.update(task, completed=offset + done)))
         return results
