@@ -171,3 +171,17 @@ def test_given_the_shared_lead_nurturing_then_ada_costs_what_issue_11_measured(a
     assert (counts.transitions, counts.lambda_total, counts.emails) == (9, 5, 3)
     assert (counts.dynamodb_read_units, counts.dynamodb_write_units) == (10, 13)
     assert dict(counts.dynamodb_calls) == {"GetItem": 10, "PutItem": 8, "UpdateItem": 5}
+
+
+def test_given_the_world_ended_then_counts_still_have_each_executions_transitions(write_journey):
+    """A rehearsal attaches the meter inside its world and reads the counts after the world ended."""
+    from journeys.local.metering import Meter
+    from journeys.local.runner import LocalStack, run_journey
+
+    path = write_journey(TWO_STEPS, "two-steps.journey.yaml")
+    meter = Meter()
+    with LocalStack(MONDAY_8AM) as stack, meter.attached(stack):
+        run = run_journey(path, shared_contact("ada"), {}, stack=stack)
+    counts = meter.counts()  # moto is gone now
+    assert (counts.executions, counts.transitions, counts.lambda_total, counts.emails) == (1, 2, 2, 1)
+    assert meter.counts([run.execution_arn]).transitions == 2

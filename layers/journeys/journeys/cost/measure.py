@@ -58,7 +58,6 @@ def measure(path: str | Path, contacts: list[dict], mode: str | None = None, sta
         stack.deploy(compiled)
         if actions_file:
             stack.load_actions(actions_file)  # setup, as `journeys actions deploy` is: not a contact's cost
-        stack.handlers.warm()  # a warm container: imports are not what each contact costs
         with meter.attached(stack):
             for done, contact in enumerate(contacts, 1):
                 run = run_journey(path, contact, dict(event or {}), stack=stack, compiled=compiled)

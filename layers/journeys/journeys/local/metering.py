@@ -84,6 +84,7 @@ class Meter:
         self._usage: dict[str | None, _Usage] = defaultdict(_Usage)
         self._executions: list[str] = []
         self._stack = None
+        self._histories: dict[str, tuple[int, int, int]] = {}  # taken when detached
 
     # ------------------------------------------------------------------ attaching
     @contextmanager
@@ -91,9 +92,16 @@ class Meter:
         """Count every request made in `stack`'s world while inside (stack: a LocalStack)."""
         from journeys.local.moto_bridge import observed_requests
 
-        self._stack = stack
-        with observed_requests(self._observe):
-            yield self
+        self._stack, self._histories = stack, {}
+        warm = getattr(getattr(stack, "handlers", None), "warm", None)
+        if warm is not None:
+            warm()  # a warm container: a first call's imports are not what a contact costs
+        try:
+            with observed_requests(self._observe):
+                yield self
+        finally:
+            if stack is not None:  # the world may end right after: keep what its histories say
+                self._histories = {arn: history_transitions(stack.history(arn)) for arn in self.executions()}
 
     def _observe(self, service: str, operation: str, request, send):
         if service == "lambda" and operation == "Invoke":
@@ -200,7 +208,8 @@ class Meter:
 
     def counts(self, execution_arns: list[str] | None = None) -> Counts:
         """Everything counted (None), or only what belongs to these executions. Transitions are read
-        from each execution's history: call after the executions ended."""
+        from each execution's history: call after the executions ended, inside `attached` or after it
+        (histories are kept when it ends, while the world still exists)."""
         wanted = self.executions() if execution_arns is None else list(execution_arns)
         counts = Counts(executions=len(wanted))
         with self._lock:
@@ -214,7 +223,8 @@ class Meter:
             counts.dynamodb_calls.update(usage.calls)
             counts.emails += usage.emails
         for arn in wanted:
-            transitions, retries, duration_ms = history_transitions(self._stack.history(arn))
+            known = self._histories.get(arn)
+            transitions, retries, duration_ms = known or history_transitions(self._stack.history(arn))
             counts.transitions += transitions
             counts.retries += retries
             counts.execution_ms.append(duration_ms)
