@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from collections import Counter
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 from conftest import REPO, SHARED
 
 LEAD = SHARED / "lead-nurturing.journey.yaml"
+SEGMENTS = importlib.util.find_spec("journeys.local.rehearsal") is not None
 
 
 # ---------------------------------------------------------------------------- prices
@@ -170,13 +172,10 @@ def test_given_cost_without_json_then_the_table_explains_each_line_and_the_total
     assert "naive design: one Lambda Task state per step" in out and "9.00 transitions per contact" in out
 
 
+@pytest.mark.skipif(SEGMENTS, reason="segments are available: journeys.local.rehearsal exists")
 def test_given_a_segment_before_rehearsal_lands_then_one_clear_error_and_nothing_runs(tmp_path):
-    import importlib.util
-
     from journeys.cli.main import main
 
-    if importlib.util.find_spec("journeys.local.rehearsal"):
-        pytest.skip("segments are available: journeys.local.rehearsal exists")
     result = CliRunner().invoke(main, ["cost", str(LEAD), "--segment", str(tmp_path / "s.jsonl")])
     assert result.exit_code == 2
     assert "segments are not available yet" in result.stderr and "Traceback" not in result.output
@@ -212,3 +211,18 @@ def test_given_optimize_modes_then_cost_json_holds_each_mode_beside_the_journeys
         assert mode["usd"]["total"] == round(sum(v for k, v in mode["usd"].items() if k != "total"), 2)
     assert document["per_contact"]["transitions"] == document["modes"]["steps"]["per_contact"]["transitions"]
     assert document["modes"]["cost"]["per_contact"]["transitions"] <= document["modes"]["steps"]["per_contact"]["transitions"]
+
+
+@pytest.mark.skipif(not SEGMENTS, reason="segments arrive with journeys.local.rehearsal")
+def test_given_a_segment_of_the_shared_contacts_then_it_costs_what_the_default_contacts_cost(tmp_path, lead_json):
+    """With the rehearsal engine (journeys test), a segment's contacts are priced the same way."""
+    from journeys.cli.main import main
+    segment = tmp_path / "team.jsonl"
+    segment.write_text("".join(json.dumps({"contact": json.loads((SHARED / "contacts" / f"{who}.json").read_text()),
+                                           "at": at}) + "\n" for who, at in (("ada", "+0h"), ("bob", "+1h"))))
+    result = CliRunner().invoke(main, ["cost", str(LEAD), "--segment", str(segment), "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    for key in ("transitions", "lambda_requests", "emails", "dynamodb_read_units", "dynamodb_write_units"):
+        assert document["per_contact"][key] == lead_json["per_contact"][key], key
+    assert document["naive_usd"]["step_functions"] == lead_json["naive_usd"]["step_functions"]

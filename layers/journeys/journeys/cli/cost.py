@@ -16,13 +16,6 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-def _segment_engine():
-    """The rehearsal engine's segment reader, once journeys.local.rehearsal exists."""
-    import importlib.util
-
-    return importlib.util.find_spec("journeys.local.rehearsal")
-
-
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--segment", default=None, metavar="S", help="Segment file whose contacts to rehearse (default: the shared example contacts).")
@@ -35,13 +28,13 @@ def cost(file: str, segment: str | None, count: int, event_file: str | None, act
     """Estimate what COUNT contacts through a journey cost on AWS, per item, and in a naive design."""
     from journeys.cli.main import _load_or_report, _read_json
     from journeys.cost.estimate import estimate, functions
-    from journeys.cost.measure import default_contacts, has_modes
+    from journeys.cost.measure import default_contacts, has_modes, segments_available
     from journeys.local.runner import REPO
 
     journey = _load_or_report(file, False)
     if journey is None:
         sys.exit(1)
-    if segment is not None:
+    if segment is not None and not segments_available():
         _fail(f"--segment {segment}: segments are not available yet (journeys.local.rehearsal); "
               "leave --segment out to rehearse the shared example contacts")
     event = _read_json(event_file, "event")
@@ -52,13 +45,16 @@ def cost(file: str, segment: str | None, count: int, event_file: str | None, act
             load_actions_file(actions_file)
         except ActionError as error:
             _fail(str(error), 1)
-    try:
-        contacts = default_contacts()
-    except FileNotFoundError as error:
-        _fail(str(error))
+    contacts: list[dict] = []
+    if segment is None:
+        try:
+            contacts = default_contacts()
+        except FileNotFoundError as error:
+            _fail(str(error))
     modes = ["steps", "cost"] if has_modes() else [None]
     settings = functions(REPO / "template.yaml")
-    estimates = [estimate(measured, count, settings) for measured in _rehearse(file, contacts, modes, event, actions_file)]
+    measured = _rehearse(file, contacts, segment, modes, event, actions_file)
+    estimates = [estimate(m, count, settings) for m in measured]
     own = next((e for e in estimates if e.mode == getattr(journey, "optimize", None)), estimates[0])
     if as_json:
         document = own.to_json()
@@ -69,23 +65,33 @@ def cost(file: str, segment: str | None, count: int, event_file: str | None, act
         return
     from journeys.cost.render import print_estimates
 
-    print_estimates(estimates, len(contacts))
+    print_estimates(estimates, measured[0].contacts, "segment contacts" if segment else "example contacts")
 
 
-def _rehearse(file: str, contacts: list[dict], modes: list[str | None], event: dict, actions_file: str | None):
-    """Each mode's rehearsal, a progress bar on stderr (rich) while contacts run."""
+def _rehearse(file: str, contacts: list[dict], segment: str | None, modes: list[str | None], event: dict,
+              actions_file: str | None):
+    """Each mode's rehearsal (the segment's contacts, else `contacts`), a progress bar on stderr."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from journeys.cost.measure import measure
+    from journeys.cost.measure import measure, measure_segment
 
-    total = len(contacts) * len(modes)
+    results = []
     with Progress(TextColumn("[dim]rehearsing {task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task(file, total=total)
-        results = []
-        for index, mode in enumerate(modes):
-            offset = index * len(contacts)
-            results.append(measure(file, contacts, mode=mode, event=event, actions_file=actions_file,
-                                   progress=lambda done, offset=offset: progress.update(task, completed=offset + done)))
-        return results
+        task = progress.add_task(file, total=None)
+        for mode in modes:
+            def advance(done: int, mode_index: int = len(results)) -> None:
+                size = results[0].contacts if results else (len(contacts) or done)
+                progress.update(task, total=size * len(modes), completed=mode_index * size + done)
+
+            if segment is None:
+                results.append(measure(file, contacts, mode=mode, event=event, actions_file=actions_file, progress=advance))
+                continue
+            try:
+                results.append(measure_segment(file, segment, mode=mode, actions_file=actions_file, progress=advance))
+            except NotImplementedError as error:
+                click.echo(click.style("warning: ", fg="yellow") + f"optimize: {mode} not priced for a segment: {error}", err=True)
+            except ValueError as error:  # a segment that cannot be read (SegmentError): nothing ran
+                _fail(f"--segment {segment}: {error}")
+    return results

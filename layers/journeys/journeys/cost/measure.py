@@ -69,3 +69,37 @@ def measure(path: str | Path, contacts: list[dict], mode: str | None = None, sta
         counts, own_counts = meter.counts(), meter.counts(own)
     return Measured(journey.id, len(contacts), counts, own_counts, traces, workflow_type(compiled),
                     getattr(journey, "optimize", None))
+
+
+def segments_available() -> bool:
+    """Whether the rehearsal engine and segment files (journeys test) are here."""
+    import importlib.util
+
+    return importlib.util.find_spec("journeys.local.rehearsal") is not None
+
+
+def measure_segment(path: str | Path, segment_file: str | Path, mode: str | None = None, start: dt.datetime = START,
+                    progress: Callable[[int], None] | None = None, actions_file: str | Path | None = None) -> Measured:
+    """A segment's contacts through the journey with the rehearsal engine of `journeys test` (their
+    arrivals on one clock, one world), metered. `mode` needs an engine that takes a compilation."""
+    import inspect
+
+    from journeys.local.rehearsal import rehearse
+    from journeys.local.segments import read_segment
+
+    segment = read_segment(segment_file, start)
+    if not segment.entries:
+        raise ValueError(f"{segment_file}: no valid contact to price")
+    journey, _ = load_journey(path)
+    options: dict = {}
+    if mode is not None:
+        if "compiled" not in inspect.signature(rehearse).parameters:
+            raise NotImplementedError("the rehearsal engine runs a journey in its own mode only")
+        journey = journey.model_copy(update={"optimize": mode})
+        options["compiled"] = compile_journey(journey)
+    meter = Meter()
+    result = rehearse(path, segment, actions=actions_file, start=start, meter=meter,
+                      progress=(lambda done, total: progress(done)) if progress else None, **options)
+    own = [arn for arn in result.execution_arns if arn]
+    return Measured(journey.id, len(segment.entries), meter.counts(), meter.counts(own), list(result.runs),
+                    workflow_type(result.compiled), getattr(journey, "optimize", None))

@@ -31,11 +31,12 @@ def _table(title: str, items: list[Item], contacts: int) -> Table:
     return table
 
 
-def print_estimates(estimates: list[Estimate], rehearsed: int, console: Console | None = None) -> None:
+def print_estimates(estimates: list[Estimate], rehearsed: int, kind: str = "example contacts",
+                    console: Console | None = None) -> None:
     console = console or Console()
     first = estimates[0]
-    console.print(f"[bold]{first.journey}[/]: {first.contacts:,} contacts in us-east-1, from {rehearsed} example "
-                  f"contact{'s' if rehearsed != 1 else ''} rehearsed (averaged per contact)")
+    console.print(f"[bold]{first.journey}[/]: {first.contacts:,} contacts in us-east-1, from {rehearsed} "
+                  f"{kind} rehearsed (averaged per contact)")
     for estimate in estimates:
         mode = f"optimize: {estimate.mode} · " if estimate.mode else ""
         console.print(_table(f"{mode}{estimate.workflow.title()} workflow", estimate.items, estimate.contacts))
