@@ -210,6 +210,7 @@ def test_given_optimize_modes_then_cost_json_holds_each_mode_beside_the_journeys
         assert set(mode) == {"per_contact", "usd", "naive_usd", "workflow"}
         assert mode["usd"]["total"] == round(sum(v for k, v in mode["usd"].items() if k != "total"), 2)
     assert document["per_contact"]["transitions"] == document["modes"]["steps"]["per_contact"]["transitions"]
+    assert document["modes"]["cost"]["naive_usd"] == document["modes"]["steps"]["naive_usd"]  # one naive design
     assert document["modes"]["cost"]["per_contact"]["transitions"] <= document["modes"]["steps"]["per_contact"]["transitions"]
 
 

@@ -55,6 +55,8 @@ def cost(file: str, segment: str | None, count: int, event_file: str | None, act
     settings = functions(REPO / "template.yaml")
     measured = _rehearse(file, contacts, segment, modes, event, actions_file)
     estimates = [estimate(m, count, settings) for m in measured]
+    for other in estimates[1:]:  # one naive design: the paths redrawn with the steps mode's per-step work
+        other.naive_items, other.naive_per_contact = estimates[0].naive_items, estimates[0].naive_per_contact
     own = next((e for e in estimates if e.mode == getattr(journey, "optimize", None)), estimates[0])
     if as_json:
         document = own.to_json()
