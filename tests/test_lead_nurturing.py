@@ -59,7 +59,13 @@ def test_given_a_small_subscribed_company_then_apply_to_skips_the_case_study(run
     assert [m["step"] for m in trace["messages"]] == ["welcome", "offer"]
 
 
-def test_given_the_examples_then_transitions_per_visited_step_stay_within_budget(run, ada, bob):
+# What a user pays is transitions per contact (issue 11). Each shared contact visits 8 steps here,
+# each one state (no join or goto); today's design adds one Task, "After wait-3d", that re-reads
+# the contact before the gate. Cost mode's target is 5 (3 runs of steps, 2 waits).
+TRANSITIONS_PER_CONTACT_BUDGET = 9
+
+
+def test_given_the_examples_then_transitions_per_contact_stay_within_budget(run, ada, bob):
     for contact in (ada, bob):
         trace = run(JOURNEY, contact)
-        assert trace["transitions"] / len(trace["steps"]) <= 1.25, trace["transitions"]
+        assert trace["transitions"] <= TRANSITIONS_PER_CONTACT_BUDGET, trace["transitions"]

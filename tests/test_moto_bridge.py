@@ -318,3 +318,38 @@ def test_given_a_run_left_waiting_when_the_next_world_starts_then_nothing_of_it_
 
     assert run.status == "SUCCEEDED"
     assert subjects == ["Thanks for reaching out, Ada", "How teams like Analytical use us", "Book a demo"]
+
+
+def test_given_moto_then_what_metering_reads_is_still_there():
+    """journeys.local.metering sees every request at moto's BotocoreStubber and sizes items in its
+    DynamoDB backend: these names and shapes must not move."""
+    from moto.core.botocore_stubber import BotocoreStubber
+    from moto.core.models import botocore_stubber
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, bytesize
+
+    assert _params(BotocoreStubber.__call__)[:3] == ["self", "event_name", "request"]
+    assert isinstance(botocore_stubber, BotocoreStubber) and hasattr(botocore_stubber, "enabled")
+    assert _params(DynamoDBBackend.get_item)[:3] == ["self", "table_name", "keys"]
+    assert callable(Item.size) and DynamoType({"S": "abc"}).size() == 3 and bytesize("ab") == 2
+
+
+def test_given_observed_requests_then_each_request_is_seen_once_and_the_patch_is_undone():
+    import boto3
+    from moto import mock_aws
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    from journeys.local.moto_bridge import observed_requests
+    from journeys.local.runner import local_environment
+
+    local_environment()
+    original, seen = BotocoreStubber.__call__, []
+
+    def observe(service, operation, request, send):
+        seen.append((service, operation))
+        return send()
+
+    with mock_aws(), observed_requests(observe):
+        boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="journeys.example")
+    assert seen == [("sesv2", "CreateEmailIdentity")]
+    assert BotocoreStubber.__call__ is original

@@ -228,3 +228,7 @@ from journeys.cli.ops import COMMANDS as OPS_COMMANDS  # noqa: E402
 
 for command in OPS_COMMANDS:
     main.add_command(command)
+
+from journeys.cli.cost import cost  # noqa: E402
+
+main.add_command(cost)

@@ -389,3 +389,64 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
                 delattr(owner, name)
             else:
                 setattr(owner, name, original)
+
+
+# ---------------------------------------------------------------------------- metering (journeys.local.metering)
+# Every mocked AWS request passes moto's BotocoreStubber (the `before-send` handler every botocore
+# client gets), whatever client or thread made it: the one place to see what a world did, with the
+# request and response bodies as they travel on the wire.
+
+Observer = Callable[[str, str, Any, Callable[[], Any]], Any]
+
+
+@contextmanager
+def observed_requests(observe: Observer):
+    """While active, every mocked request goes through observe(service, operation, request, send):
+    `send()` performs it and returns moto's response (an AWSResponse); observe returns that response.
+    Observers nest (last in, first out)."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    inner = BotocoreStubber.__call__
+
+    def call(self, event_name, request, **kwargs):
+        if not self.enabled:
+            return inner(self, event_name, request, **kwargs)
+        _, service, operation = (event_name.split(".", 2) + ["", ""])[:3]  # before-send.<service>.<Operation>
+        return observe(service, operation, request, lambda: inner(self, event_name, request, **kwargs))
+
+    BotocoreStubber.__call__ = call
+    try:
+        yield
+    finally:
+        BotocoreStubber.__call__ = inner
+
+
+def dynamodb_item_size(table_name: str, key: dict[str, Any], account: str = "123456789012",
+                       region: str = "us-east-1") -> int | None:
+    """Bytes of the stored item with this key (wire-format key, e.g. {"id": {"S": "x"}}) as DynamoDB
+    sizes it (attribute names + values), read from moto's backend without a request; None if absent."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    try:
+        item = dynamodb_backends[account][region].get_item(table_name, key)
+    except Exception:  # noqa: BLE001 - no such table, a malformed key: the request itself says so
+        return None
+    return None if item is None else item.size()
+
+
+def wire_item_size(attributes: dict[str, Any]) -> int:
+    """Bytes of a wire-format item (as a response carries it), by the same rules as a stored one."""
+    from moto.dynamodb.models.dynamo_type import DynamoType, bytesize
+
+    return sum(bytesize(name) + DynamoType(value).size() for name, value in attributes.items())
+
+
+def dynamodb_key_names(table_name: str, account: str = "123456789012", region: str = "us-east-1") -> list[str] | None:
+    """The key attribute names of a table in moto's backend (hash, then range), None if no such table."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    try:
+        table = dynamodb_backends[account][region].get_table(table_name)
+    except Exception:  # noqa: BLE001 - no such table: the request itself says so
+        return None
+    return [name for name in (table.hash_key_attr, table.range_key_attr) if name]

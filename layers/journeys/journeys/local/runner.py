@@ -145,6 +145,13 @@ class Handlers:
         finally:
             self.seconds += time.perf_counter() - started
 
+    def warm(self) -> list[str]:
+        """Import every handler now (a warm container), so a first call's imports time nothing."""
+        names = sorted(p.parent.name for p in self.functions_dir.glob("*/app.py"))
+        for name in names:
+            self._loaded.get(name) or self._load(name)
+        return names
+
     def _load(self, name: str) -> Callable:
         path = self.functions_dir / name / "app.py"
         if not path.is_file():
@@ -474,16 +481,18 @@ def _entry_event(journey: Journey, scheduled: list[tuple[str, dt.datetime]]) -> 
 def run_journey(path: str | Path, contact: dict, event: dict | None = None, start: dt.datetime | None = None,
                 allow_incomplete: bool = False, stack: LocalStack | None = None, actions_file: str | Path | None = None,
                 event_at: list[str] | list[tuple[str, dt.datetime]] | None = None, timeout: float | None = None,
-                policies_file: str | Path | None = None) -> Run:
+                policies_file: str | Path | None = None, compiled: Compiled | None = None) -> Run:
     """Compile the journey at `path` and run `contact` through it; returns the finished Run.
 
     Every other journey beside `path` is deployed too (start_journey/exit_journey targets);
     `actions_file` loads Actions into the table; `event_at` delivers events at virtual times;
     `policies_file` applies delivery policies (frequency cap, quiet hours, send rate).
     A run still going after `timeout` wall-clock seconds (default run_timeout()) is stopped:
-    status ABORTED, reason naming the limit."""
+    status ABORTED, reason naming the limit. `compiled` runs that compilation of the file's journey
+    instead (e.g. another `optimize` mode: journeys cost)."""
     journey, _ = load_journey(path, allow_incomplete=allow_incomplete)
-    compiled = compile_journey(journey)
+    compiled = compiled or compile_journey(journey)
+    journey = compiled.journey
     own = stack is None
     stack = stack or LocalStack(start)
     if own:
