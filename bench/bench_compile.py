@@ -15,6 +15,7 @@ Run: .venv/bin/python bench/bench_compile.py [--runs N]
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -118,12 +119,30 @@ def steps_that_fit(shape: str) -> int:
     return low
 
 
+def breakdown(shape: str, steps: int = 1000) -> dict[str, float]:
+    """Share of the deployed definition taken by each repeated part of the Task states."""
+    journey, _ = parse_journey(SHAPES[shape](steps), "generated.journey.yaml")
+    asl = compile_journey(journey).asl
+    total = deployed_size(compact_json(asl))
+    parts = {"Retry": 0, "lookahead": 0, "Catch": 0, "step settings": 0}
+    for state in asl["States"].values():
+        parameters = state.get("Parameters", {})
+        payload = parameters.get("Payload", parameters)
+        step = payload.get("step") or {}
+        parts["step settings"] += sum(len(compact_json(step[k]).encode()) for k in ("settings", "apply_to") if k in step)
+        parts["lookahead"] += len(compact_json(payload["lookahead"]).encode()) if "lookahead" in payload else 0
+        parts["Retry"] += len(compact_json(state["Retry"]).encode()) if "Retry" in state else 0
+        parts["Catch"] += len(compact_json(state["Catch"]).encode()) if "Catch" in state else 0
+    return {name: size / total for name, size in parts.items()}
+
+
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--one":
         print(json.dumps(one_run(sys.argv[2], int(sys.argv[3]))))
         return
     runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 5
-    print(f"whole runs (parse + compile + to_json with size check), {runs} fresh processes each")
+    print(f"whole runs (parse + compile + to_json with size check), {runs} fresh processes each;"
+          f" load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'shape':>7} {'steps':>6} {'states':>7} {'min s':>7} {'median s':>9} {'deployed KB':>12}  limit 1,024 KB")
     results = {}
     for shape, steps in CASES:
@@ -138,7 +157,9 @@ def main() -> None:
         verdict = "ok" if small < 0.5 else "MISSED"
         print(f"{shape:>7}: 1,000 steps median {small:.3f} s (target < 0.5 s: {verdict}); 10k/1k {large / small:.1f}x (linear = 10x)")
     for shape in SHAPES:
-        print(f"{shape:>7}: at most ~{steps_that_fit(shape):,} steps fit in the 1 MB definition limit")
+        print(f"{shape:>7}: at most ~{steps_that_fit(shape):,} steps fit in the 1 MB definition limit; of 1,000 steps' definition: "
+              + ", ".join(f"{name} {share:.0%}" for name, share in breakdown(shape).items()))
+    print(f"load average at end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -114,7 +114,7 @@ class _Compiler:
         self.passthrough: dict[tuple[str, str | None], list[str]] = {}
         self.names: set[str] = set()
         self.infos: dict[str, StateInfo] = {}
-        self._recoveries: dict[tuple[str | None, str], str | None] | None = None  # see _recovery
+        self._recoveries: dict[tuple[str | None, ...], str | None] | None = None  # see _recovery
 
     # ------------------------------------------------------------------ phase 1: nodes
     def run(self) -> Compiled:
@@ -424,8 +424,9 @@ def _with_suffix(name: str, suffix: str) -> str:
     return _clip(name, STATE_NAME_MAX - state_name_length(suffix)) + suffix
 
 
-def _recovery_key(node: Node) -> tuple[str | None, str]:
-    return node.edges[0], json.dumps(node.lookahead, sort_keys=True)
+def _recovery_key(node: Node) -> tuple[str | None, ...]:
+    """A Task's lookahead is made from its edges alone (_plan_lookahead): the same edges, the same recovery."""
+    return tuple(node.edges)
 
 
 def _merge(into: dict[str, dict], more: dict[str, dict]) -> None:
