@@ -94,7 +94,10 @@ def compile_(files: tuple[str, ...], out: str | None, allow_incomplete: bool, ch
     stale = []
     for file in files:
         journey = _load(file, allow_incomplete)
-        text = compile_journey(journey).to_json()
+        try:
+            text = compile_journey(journey).to_json()
+        except JourneyFileError as error:  # the definition is over the Step Functions size limit
+            _fail(str(error))
         target = Path(out or Path(file).parent) / f"{journey.id}.asl.json"
         if check:
             if not target.is_file() or target.read_text(encoding="utf-8") != text:

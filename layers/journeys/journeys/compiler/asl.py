@@ -24,6 +24,7 @@ from journeys.gcpause import paused_gc
 from journeys.language.durations import parse_wait
 from journeys.language.model import CONTROL, INTEGRATIONS, MESSAGING, STATE_NAME_MAX, UPDATES, Journey, Step, state_name_length
 from journeys.compiler.graph import END, EXIT, Graph, ends_journey, exits_itself
+from journeys.compiler.size import check_size
 
 FUNCTIONS = {
     **{t: "MessagingFunctionArn" for t in MESSAGING},
@@ -85,7 +86,10 @@ class Compiled:
     passthrough: dict[tuple[str, str | None], list[str]]  # steps (join, goto) crossed on an edge
 
     def to_json(self) -> str:
+        """The committed .asl.json text; a JourneyFileError when the deployed definition would be over
+        the Step Functions size limit (compiler/size.py)."""
         with paused_gc():
+            check_size(self.asl, self.journey.source)
             return protect_dollar_braces(json.dumps(self.asl, indent=2, ensure_ascii=False)) + "\n"
 
 
@@ -119,6 +123,7 @@ class _Compiler:
         self.passthrough: dict[tuple[str, str | None], list[str]] = {}
         self.names: set[str] = set()
         self.infos: dict[str, StateInfo] = {}
+        self._recoveries: dict[tuple[str | None, ...], str | None] | None = None  # see _recovery
 
     # ------------------------------------------------------------------ phase 1: nodes
     def run(self) -> Compiled:
@@ -396,9 +401,22 @@ class _Compiler:
         return name
 
     def _recovery(self, node: Node) -> str:
-        """A failed Task did not evaluate what lies ahead: a refresh does, then the journey goes on."""
-        name = self._unique(f"Recover after {node.name}")
-        self._add(Node(name, "refresh", None, [node.edges[0]], node.lookahead), "refresh")
+        """A failed Task did not evaluate what lies ahead: a refresh does, then the journey goes on.
+        Tasks that go on to the same state with the same lookahead (the branches of a split meeting
+        again) share one: it is the largest state (the whole lookahead), once instead of per branch."""
+        if self._recoveries is None:
+            self._recoveries = {}
+            for other in self.nodes.values():
+                if other.kind == "task" and other.lookahead:
+                    key = _recovery_key(other)
+                    self._recoveries[key] = None if key in self._recoveries else ""  # "" = used once
+        key = _recovery_key(node)
+        name = self._recoveries[key]
+        if not name:
+            target = node.edges[0]
+            name = self._unique(f"Recover after {node.name}" if name == "" else f"Recover before {target or 'the end'}")
+            self._add(Node(name, "refresh", None, [target], node.lookahead), "refresh")
+            self._recoveries[key] = name
         return name
 
     def _deferral(self, node: Node) -> str:
@@ -463,6 +481,11 @@ def _with_suffix(name: str, suffix: str) -> str:
     """`name` + `suffix` within a state name's length: the name gives way, the suffix (what tells
     clashing states apart) stays whole."""
     return _clip(name, STATE_NAME_MAX - state_name_length(suffix)) + suffix
+
+
+def _recovery_key(node: Node) -> tuple[str | None, ...]:
+    """A Task's lookahead is made from its edges alone (_plan_lookahead): the same edges, the same recovery."""
+    return tuple(node.edges)
 
 
 def _merge(into: dict[str, dict], more: dict[str, dict]) -> None:

@@ -227,8 +227,11 @@ def end_all_executions(timeout: float = 5.0, cause: str = "the local run ended")
 
 def running_executions(account: str, region: str) -> Callable[[], dict[str, Any]]:
     def running() -> dict[str, Any]:
+        # Not backend._get_executions(RUNNING): moto lists an Execution before it has a status (None), and
+        # reading `.status` then raises - a start_journey step starts one while this is being read.
         backend = stepfunctions_parser_backends[account][region]
-        return {e.exec_arn: e for e in backend._get_executions(ExecutionStatus.RUNNING)}
+        return {e.exec_arn: e for sm in list(backend.state_machines) for e in list(sm.executions)
+                if e.exec_status == ExecutionStatus.RUNNING}
 
     return running
 
