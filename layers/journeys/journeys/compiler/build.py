@@ -209,7 +209,8 @@ _READ = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DescribeTable"]
 _WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
 _IDEMPOTENCY = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"]
 STEP_TABLE_ACTIONS: dict[str, dict[str, list[str]]] = {
-    # sends read the contact; results, inbox items and large results go to the journey table
+    # sends read the contact; results, inbox items, large results and the delivery-policy items (frequency
+    # cap per contact, the send-rate schedule: conditional writes) go to the journey table
     "MessagingFunction": {"ContactsTable": _READ, "JourneyTable": _READ + _WRITE, "IdempotencyTable": _IDEMPOTENCY},
     # update_profile, tags, groups, notes, unsubscribe write the contact
     "UpdatesFunction": {"ContactsTable": _READ + _WRITE, "JourneyTable": _READ + _WRITE, "IdempotencyTable": _IDEMPOTENCY},

@@ -23,6 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from journeys import clock
 from journeys.language.policies import NO_POLICIES, JourneyPolicies, Policies, parse_policies
 from journeys.language.timezones import contact_zone, next_time_of_day
@@ -125,7 +127,8 @@ def take_cap_slot(table, contact_id: str, ref: str, now: dt.datetime, policies: 
                 ExpressionAttributeValues={":v": version},
             )
             return True
-        except table.meta.client.exceptions.ConditionalCheckFailedException:
+        except ClientError as error:
+            _unless_condition_failed(error)
             continue  # another send of this contact won the race: read again
     raise PolicyContention(f"frequency cap of contact {contact_id}: no slot claimed in {CLAIM_ATTEMPTS} tries")
 
@@ -136,8 +139,8 @@ def release_cap_slot(table, contact_id: str, ref: str) -> None:
     try:
         table.update_item(Key=key, UpdateExpression="REMOVE sends.#ref", ExpressionAttributeNames={"#ref": ref},
                           ConditionExpression="attribute_exists(pk)")
-    except table.meta.client.exceptions.ConditionalCheckFailedException:
-        pass
+    except ClientError as error:
+        _unless_condition_failed(error)
 
 
 # ---------------------------------------------------------------- send rate
@@ -152,7 +155,6 @@ def reserve_send_slot(table, now: dt.datetime, policies: Policies) -> dt.datetim
     """
     step = 1.0 / policies.emails_per_second
     now_s = now.timestamp()
-    errors = table.meta.client.exceptions
     for _ in range(CLAIM_ATTEMPTS):
         try:
             new = table.update_item(
@@ -162,8 +164,8 @@ def reserve_send_slot(table, now: dt.datetime, policies: Policies) -> dt.datetim
                 ReturnValues="UPDATED_NEW",
             )["Attributes"]["next"]
             return _instant(float(new) - step)
-        except errors.ConditionalCheckFailedException:
-            pass
+        except ClientError as error:
+            _unless_condition_failed(error)
         try:
             table.update_item(
                 Key=RATE_KEY, UpdateExpression="SET #next = :after",
@@ -172,9 +174,17 @@ def reserve_send_slot(table, now: dt.datetime, policies: Policies) -> dt.datetim
                 ExpressionAttributeValues={":after": _decimal(now_s + step), ":now": _decimal(now_s)},
             )
             return _instant(now_s)
-        except errors.ConditionalCheckFailedException:
+        except ClientError as error:
+            _unless_condition_failed(error)
             continue  # someone restarted it first: take the next slot of their schedule
     raise PolicyContention(f"send rate: no slot reserved in {CLAIM_ATTEMPTS} tries")
+
+
+def _unless_condition_failed(error: ClientError) -> None:
+    """A lost conditional write is expected (someone else moved first): anything else is raised. By
+    the error code, not the class: each client builds its own exception classes."""
+    if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        raise error
 
 
 def _instant(epoch: float) -> dt.datetime:
