@@ -507,6 +507,8 @@ class JourneyFile(Strict):
     timezone: str | None = None
     entry: Entry
     incomplete: Literal["error", "skip"] = "error"
+    optimize: Literal["steps", "cost"] = Field(
+        "steps", description="steps: one Task state per step; cost: each run of steps between two waits is one Task state")
     steps: list[dict[str, Any]] = Field(min_length=1)
 
     _timezone = field_validator("timezone")(known_timezone)
@@ -524,6 +526,7 @@ class Journey(BaseModel):
     steps: list[Step]
     settings: dict[str, BaseModel]  # step id -> validated settings (skipped steps absent)
     skipped: dict[str, str] = {}  # step id -> why it compiles to a skip (incomplete: skip)
+    optimize: Literal["steps", "cost"] = "steps"  # cost: runs of steps between waits fold into one Task
     source: str | None = None
 
     def step(self, step_id: str) -> Step:

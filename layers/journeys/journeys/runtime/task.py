@@ -170,9 +170,8 @@ def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: Conta
     journeys = journeys or JourneyStore()
     contact = contacts.require(event.state.contact["id"])
     view = resolve_data(event.state.data, journeys)
-    scope = {"contact": contact, "event": event.state.event, "journey": view}
-    if event.exit_when is not None and conditions.evaluate(event.exit_when, scope):
-        raise GoalReached(f"contact {contact['id']} reached the journey's goal (exit_when)")
+    if event.exit_when is not None:
+        check_goal(event.exit_when, contact, event.state.event, view)
 
     step = event.step
     data = dict(event.state.data)
@@ -185,22 +184,38 @@ def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: Conta
         work[step.type](StepContext(event, contact, settings, contacts, journeys, data=view))
         return {"waiting": step.id}
     if step.type in ACTION_TYPES:
-        settings = SETTINGS[step.type].model_validate(step.settings)
-        ctx = StepContext(event, contact, settings, contacts, journeys, data=view)
-        if not conditions.evaluate(step.apply_to, scope):
-            result = Outcome("skipped", reason="apply_to")
-        else:
-            run = idempotent or (lambda fn, c: fn(c).as_dict())
-            result = Outcome(**run(work[step.type], ctx))
-        if result.data is not None and step.data_key:
-            data[step.data_key] = result.data
-        journeys.record_step(event.execution, event.state.seq, step.id, {"type": step.type, "at": ctx.now, **result.as_dict()})
+        result, contact, data = run_step(event, contact, view, work, contacts, journeys, idempotent)
         last = {"step": step.id, "outcome": result.outcome, **({"reason": result.reason} if result.reason else {})}
-        contact = contacts.require(contact["id"])  # the step may have changed it
 
     ahead = lookahead.evaluate(event.lookahead or {}, contact, event.state.event, resolve_data(data, journeys), event.journey.timezone)
     return next_state(event, contact, data, ahead, last)
 
 
-__all__ = ["STATE_BUDGET", "GoalReached", "Outcome", "StepContext", "StepInProgress", "TaskEvent", "keep_data", "resolve_data",
-           "run_task"]
+def check_goal(exit_when: Condition, contact: dict[str, Any], entry_event: dict[str, Any], view: dict[str, Any]) -> None:
+    """exit_when holds: GoalReached, which the compiled Catch turns into the "Goal reached" end."""
+    if conditions.evaluate(exit_when, {"contact": contact, "event": entry_event, "journey": view}):
+        raise GoalReached(f"contact {contact['id']} reached the journey's goal (exit_when)")
+
+
+def run_step(event: TaskEvent, contact: dict[str, Any], view: dict[str, Any], work: dict[str, StepWork],
+             contacts: ContactStore, journeys: JourneyStore, idempotent: Callable | None) -> tuple[Outcome, dict[str, Any], dict[str, Any]]:
+    """One action step of `event`: apply_to, its own work (once per execution x step x seq), its
+    result recorded. Returns the outcome, the contact after it and the execution's data."""
+    step = event.step
+    data = dict(event.state.data)
+    settings = SETTINGS[step.type].model_validate(step.settings)
+    ctx = StepContext(event, contact, settings, contacts, journeys, data=view)
+    if not conditions.evaluate(step.apply_to, {"contact": contact, "event": event.state.event, "journey": view}):
+        result = Outcome("skipped", reason="apply_to")
+    else:
+        run = idempotent or (lambda fn, c: fn(c).as_dict())
+        result = Outcome(**run(work[step.type], ctx))
+    if result.data is not None and step.data_key:
+        data[step.data_key] = result.data
+    journeys.record_step(event.execution, event.state.seq, step.id, {"type": step.type, "at": ctx.now, **result.as_dict()})
+    contact = contacts.require(contact["id"])  # the step may have changed it
+    return result, contact, data
+
+
+__all__ = ["STATE_BUDGET", "GoalReached", "Outcome", "StepContext", "StepInProgress", "TaskEvent", "check_goal", "keep_data",
+           "resolve_data", "run_step", "run_task"]
