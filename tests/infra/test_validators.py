@@ -35,7 +35,7 @@ def test_given_the_template_when_the_sam_transform_runs_offline_then_every_journ
     assert all(a["Properties"]["Name"] == "live" for a in aliases)
     assert all(m["Properties"]["TracingConfiguration"] == {"Enabled": True} for m in machines)
     functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 5 and all(f["Properties"]["TracingConfig"] == {"Mode": "Active"} for f in functions)
+    assert len(functions) == 6 and all(f["Properties"]["TracingConfig"] == {"Mode": "Active"} for f in functions)
 
 
 def transformed(tmp_path, template="template.yaml") -> dict:
@@ -76,7 +76,7 @@ def test_given_only_the_layer_changes_when_transformed_then_every_step_function_
     state machines would keep invoking the old layer."""
     project = tmp_path / "project"  # the template and what it references (functions need only exist)
     shutil.copytree(REPO / "statemachines", project / "statemachines")
-    for function in ("entry", "messaging", "updates", "actions", "control"):
+    for function in ("entry", "messaging", "updates", "actions", "control", "steps"):
         (project / "functions" / function).mkdir(parents=True)
     text = (REPO / "template.yaml").read_text()
     versions = []
@@ -85,7 +85,7 @@ def test_given_only_the_layer_changes_when_transformed_then_every_step_function_
         resources = transformed(tmp_path, project / "template.yaml")
         versions.append({k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Version"})
 
-    assert len(versions[0]) == 4 and versions[0].isdisjoint(versions[1])
+    assert len(versions[0]) == 5 and versions[0].isdisjoint(versions[1])
 
 
 def test_given_every_compiled_state_machine_when_asl_validator_runs_then_each_is_valid(tmp_path):

@@ -35,6 +35,7 @@ import yaml
 
 from journeys.runtime.catalog import ARN_PATTERN_ENV, JOURNEY_PLACEHOLDER, Catalog
 from journeys.compiler import compile_journey
+from journeys.compiler.express import express_misfit
 from journeys.language.loader import load_journey
 from journeys.language.model import Journey
 from journeys.runtime.observability import GOAL_EXITS, NAMESPACE  # the names the functions emit, the names alarms watch
@@ -47,7 +48,7 @@ JOURNEY_SUFFIXES = (".journey.yaml", ".journey.yml", ".journey.json")
 BLOCKS = ("globals", "resources", "outputs")
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 ALIAS = "live"
-FUNCTIONS = ("EntryFunction", "MessagingFunction", "UpdatesFunction", "ActionsFunction", "ControlFunction")
+FUNCTIONS = ("EntryFunction", "MessagingFunction", "UpdatesFunction", "ActionsFunction", "ControlFunction", "StepsFunction")
 STEP_FUNCTIONS = FUNCTIONS[1:]  # the ones Task states invoke (published versions; GoalReached is theirs)
 # The entry function reads and writes contacts, memberships and event waits; never idempotency records.
 ENTRY_TABLES = ("ContactsTable", "JourneyTable")
@@ -150,6 +151,8 @@ class Built:
     source: Path
     asl_path: Path
     asl_json: str
+    compiled: Any = field(default=None, repr=False)
+    express: bool = False  # optimize: cost and every path ends within 5 minutes (compiler/express.py)
     logical_id: str = field(init=False)
 
     def __post_init__(self):
@@ -243,14 +246,15 @@ def state_machine_resources(b: Built) -> dict[str, dict[str, Any]]:
             "Type": "AWS::Serverless::StateMachine",
             "Properties": {
                 "Name": Sub(state_machine_name(b.journey.id)),
-                "Type": "STANDARD",
+                "Type": "EXPRESS" if b.express else "STANDARD",
                 "DefinitionUri": b.asl_path.as_posix(),
                 # The published version SAM creates for AutoPublishAlias: this state machine version
                 # keeps invoking the code it was deployed with.
                 "DefinitionSubstitutions": {name: Ref(name.removesuffix("Arn") + ".Version") for name in b.placeholders},
                 "AutoPublishAlias": ALIAS,
                 "Logging": {
-                    "Level": "ERROR",
+                    # Express executions have no history but their log: ALL, so the console can show them.
+                    "Level": "ALL" if b.express else "ERROR",
                     "IncludeExecutionData": False,  # execution data carries contact PII
                     "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": GetAtt(f"{log_group}.Arn")}}],
                 },
@@ -450,13 +454,16 @@ def journey_files(root: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.name.endswith(JOURNEY_SUFFIXES)) if folder.is_dir() else []
 
 
-def plan(root: Path) -> tuple[dict[Path, str], list[str]]:
-    """Every derived file and its expected text (nothing is written); plus loader warnings."""
+def plan(root: Path, optimize: str | None = None) -> tuple[dict[Path, str], list[str]]:
+    """Every derived file and its expected text (nothing is written); plus loader warnings.
+    `optimize`: the stack's default for journeys whose file does not say (`journeys build --optimize`)."""
     built: list[Built] = []
     warnings: list[str] = []
     seen: dict[str, Path] = {}
     for path in journey_files(root):
         journey, found = load_journey(path)
+        if optimize and not _says_optimize(path):
+            journey = journey.model_copy(update={"optimize": optimize})
         warnings += found
         if journey.id in seen:
             raise BuildError(f"{path}: journey id '{journey.id}' is also used by {seen[journey.id]}")
@@ -465,7 +472,11 @@ def plan(root: Path) -> tuple[dict[Path, str], list[str]]:
         if expected_name != journey.id:
             raise BuildError(f"{path}: the file of journey '{journey.id}' must be named {journey.id}{path.name[len(expected_name):]}")
         asl = Path(STATEMACHINES) / f"{journey.id}.asl.json"
-        built.append(Built(journey, path, asl, compile_journey(journey).to_json()))
+        compiled = compile_journey(journey)
+        built.append(Built(journey, path, asl, compiled.to_json(), compiled))
+    exited = {target for b in built for target in _exits_other_journeys(b.journey)}
+    for b in built:
+        b.express = express_misfit(b.compiled, b.journey.id in exited) is None
     ids = [b.logical_id for b in built]
     if len(set(ids)) != len(ids):
         raise BuildError("two journey ids map to the same CloudFormation logical id: " + ", ".join(sorted(ids)))
@@ -478,14 +489,24 @@ def plan(root: Path) -> tuple[dict[Path, str], list[str]]:
     return outputs, warnings
 
 
-def stale(root: Path) -> list[Path]:
-    outputs, _ = plan(root)
+def _says_optimize(path: Path) -> bool:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return isinstance(raw, dict) and "optimize" in raw
+
+
+def _exits_other_journeys(journey: Journey) -> set[str]:
+    return {step.settings["journey"] for step in journey.steps
+            if step.type == "exit_journey" and step.settings.get("journey") not in (None, journey.id)}
+
+
+def stale(root: Path, optimize: str | None = None) -> list[Path]:
+    outputs, _ = plan(root, optimize)
     return [p for p, text in outputs.items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
 
 
-def build(root: Path) -> tuple[list[Path], list[str]]:
+def build(root: Path, optimize: str | None = None) -> tuple[list[Path], list[str]]:
     """Write what changed; returns (written paths, warnings)."""
-    outputs, warnings = plan(root)
+    outputs, warnings = plan(root, optimize)
     written = []
     for path, text in outputs.items():
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
