@@ -53,6 +53,7 @@ STEP_RESULT_RETENTION = dt.timedelta(days=90)
 EVENT_WAIT_GRACE_SECONDS = 86400
 DELIVERED_EVENT_RETENTION = dt.timedelta(days=7)  # a repeat of an event id within this is a duplicate
 LARGE_RESULT_ITEM_LIMIT = 350 * 1024  # DynamoDB items are at most 400 KB
+LIST_CHANGE_ATTEMPTS = 5  # add/remove of tags or groups racing with other writes of the contact
 
 
 def table_name(logical_id: str) -> str:
@@ -118,6 +119,11 @@ class ContactStore:
 
     def __init__(self, resource=None):
         self.table = (resource or aws.resource("dynamodb")).Table(table_name("ContactsTable"))
+        self.written: dict[str, dict[str, Any]] = {}  # contact id -> the item the last update returned
+
+    def take_written(self, contact_id: str) -> dict[str, Any] | None:
+        """The contact as the last write since the previous take returned it (ReturnValues: no re-read)."""
+        return self.written.pop(contact_id, None)
 
     def get(self, contact_id: str) -> dict[str, Any] | None:
         item = self.table.get_item(Key={"id": contact_id}, ConsistentRead=True).get("Item")
@@ -139,9 +145,19 @@ class ContactStore:
     def update(
         self, contact_id: str, *, set: dict[str, Any] | None = None, unset: list[str] | None = None,
         increment: dict[str, float] | None = None, add: dict[str, list] | None = None,
-        remove: dict[str, list] | None = None,
+        remove: dict[str, list] | None = None, current: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """One atomic UpdateItem; add/remove keep list attributes (tags, groups) free of duplicates."""
+        """One atomic UpdateItem; add/remove keep list attributes (tags, groups) free of duplicates.
+        They rewrite the list from `current` (the contact in hand, else one read) on condition that
+        it is still what was read: a concurrent change makes it read again and retry."""
+        for _ in range(LIST_CHANGE_ATTEMPTS):
+            try:
+                return self._update(contact_id, set, unset, increment, add, remove, current)
+            except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+                current = None  # changed meanwhile: read it again
+        raise RuntimeError(f"contact {contact_id!r}: tags or groups kept changing under {LIST_CHANGE_ATTEMPTS} attempts")
+
+    def _update(self, contact_id, set, unset, increment, add, remove, current) -> dict[str, Any]:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         sets, removes = [], []
@@ -156,7 +172,14 @@ class ContactStore:
             values[key] = to_dynamo(v)
             return key
 
-        current = self.get(contact_id) if (add or remove) else None
+        if (add or remove) and current is None:
+            current = self.get(contact_id) or {}
+        conditions = []
+        for attr in {**(add or {}), **(remove or {})}:
+            if attr in current:
+                conditions.append(f"{name(attr)} = {value(current[attr])}")
+            else:
+                conditions.append(f"attribute_not_exists({name(attr)})")
         for attr, v in (set or {}).items():
             sets.append(f"{name(attr)} = {value(v)}")
         for attr, amount in (increment or {}).items():
@@ -177,10 +200,13 @@ class ContactStore:
         kwargs = {"ExpressionAttributeNames": names}
         if values:
             kwargs["ExpressionAttributeValues"] = values
+        if conditions:
+            kwargs["ConditionExpression"] = " AND ".join(conditions)
         item = self.table.update_item(
             Key={"id": contact_id}, UpdateExpression=expression, ReturnValues="ALL_NEW", **kwargs,
         )["Attributes"]
-        return from_dynamo(item)
+        self.written[contact_id] = contact = from_dynamo(item)
+        return contact
 
 
 class JourneyStore:
@@ -198,7 +224,7 @@ class JourneyStore:
         }))
 
     def step_results(self, execution: str) -> list[dict[str, Any]]:
-        items = self._query(f"EXEC#{execution}", "STEP#")
+        items = self._query(f"EXEC#{execution}", "STEP#", consistent=False)  # a report: decides nothing
         return [from_dynamo({k: v for k, v in item.items() if k not in ("pk", "sk", "expires_at")}) for item in items]
 
     # large integration results (the execution state carries a reference) ------------
@@ -319,11 +345,11 @@ class JourneyStore:
         self.table.put_item(Item=to_dynamo({"pk": f"CONTACT#{contact_id}", "sk": f"{kind}#{at}#{ref}", "at": at, **item}))
 
     def contact_items(self, contact_id: str, kind: str) -> list[dict[str, Any]]:
-        items = self._query(f"CONTACT#{contact_id}", f"{kind}#")
+        items = self._query(f"CONTACT#{contact_id}", f"{kind}#", consistent=False)  # the inbox as shown: decides nothing
         return [from_dynamo({k: v for k, v in item.items() if k not in ("pk", "sk")}) for item in items]
 
-    def _query(self, pk: str, prefix: str) -> list[dict[str, Any]]:
-        items, kwargs = [], {"KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with(prefix), "ConsistentRead": True}
+    def _query(self, pk: str, prefix: str, consistent: bool = True) -> list[dict[str, Any]]:
+        items, kwargs = [], {"KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with(prefix), "ConsistentRead": consistent}
         while True:
             page = self.table.query(**kwargs)
             items += page["Items"]

@@ -205,6 +205,7 @@ def run_step(event: TaskEvent, contact: dict[str, Any], view: dict[str, Any], wo
     data = dict(event.state.data)
     settings = SETTINGS[step.type].model_validate(step.settings)
     ctx = StepContext(event, contact, settings, contacts, journeys, data=view)
+    contacts.take_written(contact["id"])  # from here on, what this step writes
     if not conditions.evaluate(step.apply_to, {"contact": contact, "event": event.state.event, "journey": view}):
         result = Outcome("skipped", reason="apply_to")
     else:
@@ -213,7 +214,8 @@ def run_step(event: TaskEvent, contact: dict[str, Any], view: dict[str, Any], wo
     if result.data is not None and step.data_key:
         data[step.data_key] = result.data
     journeys.record_step(event.execution, event.state.seq, step.id, {"type": step.type, "at": ctx.now, **result.as_dict()})
-    contact = contacts.require(contact["id"])  # the step may have changed it
+    # The step's own write returned the contact (ReturnValues); a step that wrote none left it as read.
+    contact = contacts.take_written(contact["id"]) or contact
     return result, contact, data
 
 
