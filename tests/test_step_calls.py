@@ -50,12 +50,13 @@ STEPS = {
     "skipped (apply_to)": {"id": "s", "type": "send_email", "settings": {"subject": "x", "text": "y"},
                            "apply_to": {"field": "contact.plan", "op": "equals", "value": "enterprise"}},
 }
-# (reads, writes) per step: the contact read at the Task's start; the idempotency record (put when
-# the step starts, update when it ends); the step record; and the step's own write of the contact.
+# (reads, writes) per step: the contact read at the Task's start; the exactly-once record, which
+# is the step record (a claim when the step starts, completed when it ends); and the step's own
+# write of the contact. A skipped step writes only its record.
 EXPECTED = {
-    "add_tag": (1, 4),
-    "update_profile": (1, 4),
-    "send_email": (1, 3),
+    "add_tag": (1, 3),
+    "update_profile": (1, 3),
+    "send_email": (1, 2),
     "skipped (apply_to)": (1, 1),
 }
 
@@ -111,3 +112,49 @@ def test_given_a_folded_run_when_it_runs_then_each_action_step_costs_what_a_one_
     writes = sum(n for op, n in counted.items() if op in WRITES)
     # one contact read for the whole run; per step what EXPECTED says, less the read
     assert (reads, writes) == (1, EXPECTED["add_tag"][1] + EXPECTED["send_email"][1]), dict(counted)
+
+
+def test_given_threads_running_one_send_step_at_once_then_one_email_goes_out_and_each_attempt_agrees(world):
+    import threading
+
+    from journeys.runtime.idempotency import once_per_step
+    from journeys.runtime.store import ContactStore, JourneyStore
+    from journeys.runtime.task import StepInProgress, run_task
+
+    idempotent = once_per_step()
+    answers, start = [], threading.Barrier(8)
+
+    def attempt():
+        start.wait()
+        try:
+            answers.append(run_task(step_payload(STEPS["send_email"]), work(), ContactStore(), JourneyStore(), idempotent=idempotent)["last"])
+        except StepInProgress:
+            answers.append("in progress")  # the compiled Retry asks again later
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    after = run_task(step_payload(STEPS["send_email"]), work(), world.contacts, world.journeys, idempotent=idempotent)["last"]
+
+    assert len(world.outbox()) == 1
+    assert after == {"step": "e", "outcome": "done"}
+    assert set(map(str, answers)) <= {str(after), "in progress"} and len(answers) == 8
+    assert [r["outcome"] for r in world.journeys.step_results("arn:aws:states:us-east-1:1:execution:j:x")] == ["done"]
+
+
+def test_given_a_step_whose_work_fails_then_its_claim_goes_and_a_retry_does_the_work(world, monkeypatch):
+    from journeys.runtime import messaging
+    from journeys.runtime.idempotency import once_per_step
+    from journeys.runtime.task import run_task
+
+    idempotent = once_per_step()
+    failing = {**work(), "send_email": lambda ctx: (_ for _ in ()).throw(ConnectionError("SES unreachable"))}
+    with pytest.raises(ConnectionError):
+        run_task(step_payload(STEPS["send_email"]), failing, world.contacts, world.journeys, idempotent=idempotent)
+    assert world.journeys.step_results("arn:aws:states:us-east-1:1:execution:j:x") == []
+
+    state = run_task(step_payload(STEPS["send_email"]), {**work(), "send_email": messaging.WORK["send_email"]},
+                     world.contacts, world.journeys, idempotent=idempotent)
+    assert state["last"]["outcome"] == "done" and len(world.outbox()) == 1

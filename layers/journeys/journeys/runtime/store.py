@@ -40,7 +40,8 @@ TABLES: dict[str, dict[str, Any]] = {
         ],
         "ttl": "expires_at",
     },
-    # Powertools Idempotency's own layout (id + expiration): one record per execution x step x seq.
+    # Powertools Idempotency's layout (id + expiration). Steps no longer write here: their exactly-once
+    # record is the step record in JourneyTable (runtime/idempotency.py); kept so no deploy drops it.
     "IdempotencyTable": {
         "env": "IDEMPOTENCY_TABLE",
         "local_name": "journeys-idempotency",
@@ -78,6 +79,14 @@ def create_tables(client=None) -> None:
 
 
 # ---------------------------------------------------------------- DynamoDB <-> JSON
+
+
+def step_key(execution: str, seq: int, step_id: str) -> dict[str, str]:
+    """Where a step's result (and its exactly-once record) lives."""
+    return {"pk": f"EXEC#{execution}", "sk": f"STEP#{seq:06d}#{step_id}"}
+
+
+STEP_BOOKKEEPING = ("pk", "sk", "expires_at", "status", "in_progress_until")
 
 
 def to_dynamo(value: Any) -> Any:
@@ -219,13 +228,14 @@ class JourneyStore:
     def record_step(self, execution: str, seq: int, step_id: str, result: dict[str, Any]) -> None:
         expires = clock.now() + STEP_RESULT_RETENTION
         self.table.put_item(Item=to_dynamo({
-            "pk": f"EXEC#{execution}", "sk": f"STEP#{seq:06d}#{step_id}", "step": step_id,
-            **result, "expires_at": int(expires.timestamp()),
+            **step_key(execution, seq, step_id), "step": step_id, **result, "expires_at": int(expires.timestamp()),
         }))
 
     def step_results(self, execution: str) -> list[dict[str, Any]]:
+        """Finished steps (runtime/idempotency.py keeps a step's claim here while it runs)."""
         items = self._query(f"EXEC#{execution}", "STEP#", consistent=False)  # a report: decides nothing
-        return [from_dynamo({k: v for k, v in item.items() if k not in ("pk", "sk", "expires_at")}) for item in items]
+        return [from_dynamo({k: v for k, v in item.items() if k not in STEP_BOOKKEEPING}) for item in items
+                if item.get("status") != "INPROGRESS"]
 
     # large integration results (the execution state carries a reference) ------------
     def store_large_result(self, execution: str, seq: int, data_key: str, result: dict[str, Any]) -> tuple[dict, dict]:

@@ -206,14 +206,17 @@ def run_step(event: TaskEvent, contact: dict[str, Any], view: dict[str, Any], wo
     settings = SETTINGS[step.type].model_validate(step.settings)
     ctx = StepContext(event, contact, settings, contacts, journeys, data=view)
     contacts.take_written(contact["id"])  # from here on, what this step writes
+    recorded = False
     if not conditions.evaluate(step.apply_to, {"contact": contact, "event": event.state.event, "journey": view}):
-        result = Outcome("skipped", reason="apply_to")
+        result = Outcome("skipped", reason="apply_to")  # skipped steps skip idempotency: nothing to do twice
     else:
         run = idempotent or (lambda fn, c: fn(c).as_dict())
         result = Outcome(**run(work[step.type], ctx))
+        recorded = getattr(idempotent, "records_the_step", False)  # its exactly-once record is the step record
     if result.data is not None and step.data_key:
         data[step.data_key] = result.data
-    journeys.record_step(event.execution, event.state.seq, step.id, {"type": step.type, "at": ctx.now, **result.as_dict()})
+    if not recorded:
+        journeys.record_step(event.execution, event.state.seq, step.id, {"type": step.type, "at": ctx.now, **result.as_dict()})
     # The step's own write returned the contact (ReturnValues); a step that wrote none left it as read.
     contact = contacts.take_written(contact["id"]) or contact
     return result, contact, data
