@@ -80,7 +80,8 @@ def test_given_lead_nurturing_in_cost_mode_when_compiled_then_three_runs_and_two
     tasks = [name for name, state in states.items() if state["Type"] == "Task"]
     assert tasks == ["Tag as lead + Send welcome email", "Send case study email",
                      "Engaged with emails? + Send demo offer + done + Mark as cold"]
-    assert [name for name, state in states.items() if state["Type"] == "Wait"] == ["wait-2d", "wait-3d"]
+    waits = [name for name, state in states.items() if state["Type"] == "Wait" and not name.endswith(": waits to send")]
+    assert waits == ["wait-2d", "wait-3d"]  # (a deferred send's wait is taken only when a policy defers it)
     assert states["Tag as lead + Send welcome email"]["Resource"] == "${StepsFunctionArn}"  # updates + messaging
     assert states["Send case study email"]["Resource"] == "${MessagingFunctionArn}"  # one group: its own function
     for name in states:
@@ -263,3 +264,19 @@ def test_given_a_failing_step_in_a_run_then_only_that_step_fails_and_the_next_on
     assert outcomes[failed + 1:failed + 3] == [("later", "done"), ("convert", "done")]
     detail = next(step["detail"] for step in trace["steps"] if step["id"] == "big")
     assert detail.startswith("IntegrationFailed: POST webhook: ") and "cannot connect" in detail
+
+
+def test_given_quiet_hours_when_a_folded_run_sends_at_night_then_it_waits_and_the_email_goes_once_at_eight(tmp_path):
+    from journeys import clock
+
+    policies = tmp_path / "policies.yaml"
+    policies.write_text('quiet_hours: {from: "21:00", to: "08:00"}\n')
+    night = clock.parse_timestamp("2026-01-05T22:00:00Z")  # Ada is in Europe/London
+    traces = {mode: build_trace(run_journey(files["lead-nurturing.journey.yaml"], shared_contact("ada"), start=night,
+                                            policies_file=policies))
+              for mode, files in both_modes([SHARED / "lead-nurturing.journey.yaml"], tmp_path).items()}
+
+    welcome = {mode: next(s for s in trace["steps"] if s["id"] == "welcome") for mode, trace in traces.items()}
+    assert welcome["cost"] == welcome["steps"] == {**welcome["steps"], "at": "2026-01-06T08:00:00Z", "deferred": "quiet hours"}
+    assert [m["step"] for m in traces["cost"]["messages"]] == [m["step"] for m in traces["steps"]["messages"]]
+    assert [s["id"] for s in traces["cost"]["steps"]] == [s["id"] for s in traces["steps"]["steps"]]

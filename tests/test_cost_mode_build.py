@@ -19,9 +19,11 @@ def cost(text: str):
     return compile_journey(journey.model_copy(update={"optimize": "cost"}))
 
 
-def template_of(tmp_path, optimize):
+def template_of(tmp_path, optimize, policies=True):
     shutil.copy(REPO / "template.yaml", tmp_path / "template.yaml")
     shutil.copytree(REPO / "statemachines", tmp_path / "statemachines")
+    if not policies:
+        (tmp_path / "statemachines" / "policies.yaml").unlink(missing_ok=True)
     (tmp_path / "layers/journeys/journeys/runtime").mkdir(parents=True)
     outputs, _ = plan(tmp_path, optimize)
     return yaml.load(outputs[tmp_path / "template.yaml"], Loader=_Loose), outputs
@@ -35,8 +37,18 @@ _Loose.add_multi_constructor("!", lambda loader, suffix, node: loader.construct_
                              else loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode) else loader.construct_mapping(node))
 
 
+def machines_of(template) -> dict:
+    return {r["Properties"]["Tags"]["journey"]: r["Properties"] for r in template["Resources"].values()
+            if r["Type"] == "AWS::Serverless::StateMachine"}
+
+
+def test_given_a_stack_with_quiet_hours_or_a_send_rate_then_a_journey_that_emails_stays_standard(tmp_path):
+    template, _ = template_of(tmp_path, "cost")  # statemachines/policies.yaml: quiet hours and 14/s
+    assert {m["Type"] for m in machines_of(template).values()} == {"STANDARD"}
+
+
 def test_given_build_optimize_cost_then_short_journeys_deploy_as_express_and_the_others_stay_standard(tmp_path):
-    template, outputs = template_of(tmp_path, "cost")
+    template, outputs = template_of(tmp_path, "cost", policies=False)
     resources = template["Resources"]
     machines = {r["Properties"]["Tags"]["journey"]: r["Properties"] for r in resources.values()
                 if r["Type"] == "AWS::Serverless::StateMachine"}
@@ -73,5 +85,8 @@ def test_given_cost_journeys_then_express_only_when_every_path_ends_within_five_
     until = HEAD + "  - {id: w, type: wait, settings: {until_time: '09:00'}}\n  - {id: b, type: add_tag, settings: {tags: [y]}}\n"
     assert "run time" in express_misfit(cost(until))
     assert "exit_journey" in express_misfit(cost(short), exited_by_others=True)
+    email = HEAD + "  - {id: e, type: send_email, settings: {subject: hi, text: hi}}\n"
+    assert express_misfit(cost(email)) is None
+    assert "quiet hours or send rate" in express_misfit(cost(email), sends_may_wait=True)
     journey, _ = parse_journey(short)
     assert "optimize: steps" in express_misfit(compile_journey(journey))

@@ -7,7 +7,8 @@ described by ARN (DEPLOY.md says what that means). So a journey fits when, compi
 
 * its state machine has no cycle (a loop through a wait has no upper bound on its duration);
 * it has no callback Task (`wait: for_event`) and no Wait whose length is known only at run time
-  (`until`, `until_time`, the optimized send's best time);
+  (`until`, `until_time`, the optimized send's best time, and — when the stack has quiet hours or a
+  send rate — an email's deferral);
 * its longest path — the Wait seconds plus each Task's Lambda timeout — is within 5 minutes;
 * no other journey of the stack ends it with `exit_journey` (that needs StopExecution).
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from journeys.compiler.asl import Compiled
+from journeys.compiler.asl import DEFERRALS, Compiled
 
 EXPRESS_LIMIT_SECONDS = 300
 # The template's Lambda timeouts (template.yaml: Globals 30 s; the actions and steps functions 60 s).
@@ -24,8 +25,10 @@ TASK_SECONDS = {"ActionsFunctionArn": 60, "StepsFunctionArn": 60}
 DEFAULT_TASK_SECONDS = 30
 
 
-def express_misfit(compiled: Compiled, exited_by_others: bool = False) -> str | None:
-    """Why the journey stays a Standard workflow, or None when it deploys as Express."""
+def express_misfit(compiled: Compiled, exited_by_others: bool = False, sends_may_wait: bool = False) -> str | None:
+    """Why the journey stays a Standard workflow, or None when it deploys as Express.
+    `sends_may_wait`: the stack's delivery policies have quiet hours or a send rate, which may
+    defer an email until a time known only then (the compiled deferral Wait)."""
     if compiled.journey.optimize != "cost":
         return "optimize: steps (Express is for optimize: cost)"
     if exited_by_others:
@@ -35,6 +38,10 @@ def express_misfit(compiled: Compiled, exited_by_others: bool = False) -> str | 
         if "waitForTaskToken" in str(state.get("Resource", "")):
             return f"'{name}' waits for an event (Express has no callback Tasks)"
         if state["Type"] == "Wait" and "Seconds" not in state:
+            if _is_deferral(state) and not sends_may_wait:
+                continue  # no quiet hours, no send rate: nothing defers a send
+            if _is_deferral(state):
+                return "an email may be deferred by the stack's quiet hours or send rate (no upper bound)"
             return f"'{name}' waits until a time known only at run time"
     longest = _longest_path(states, compiled.asl["StartAt"])
     if longest is None:
@@ -44,7 +51,13 @@ def express_misfit(compiled: Compiled, exited_by_others: bool = False) -> str | 
     return None
 
 
+def _is_deferral(state: dict[str, Any]) -> bool:
+    return state.get("TimestampPath") == "$.deferral.until.errorMessage"
+
+
 def _seconds(state: dict[str, Any]) -> int:
+    if state["Type"] == "Wait" and _is_deferral(state):
+        return 0  # only reachable when sends may wait, which express_misfit refused already
     if state["Type"] == "Wait":
         return int(state["Seconds"])
     if state["Type"] == "Task":
@@ -55,7 +68,10 @@ def _seconds(state: dict[str, Any]) -> int:
 
 def _targets(state: dict[str, Any]) -> list[str]:
     found = [state.get("Next"), state.get("Default")]
-    found += [rule.get("Next") for rule in state.get("Choices", []) + state.get("Catch", [])]
+    # A deferral's Catch leads back to the same Task after a wait: counted only when sends may wait,
+    # which express_misfit refuses before it looks for the longest path.
+    found += [rule.get("Next") for rule in state.get("Choices", []) + state.get("Catch", [])
+              if not set(rule.get("ErrorEquals", [])) & set(DEFERRALS)]
     return sorted({t for t in found if t})
 
 

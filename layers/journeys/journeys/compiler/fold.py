@@ -88,6 +88,8 @@ class Folder:
         function = groups[0] if len(groups) == 1 else MIXED_FUNCTION if groups else self.asl.CONTROL_FUNCTION
         payload: dict[str, Any] = {"journey": {"id": self.c.journey.id, "timezone": self.c.journey.timezone},
                                    "batch": {"start": start, "ops": ops}}
+        if self.c.journey.policies is not None:
+            payload["journey"]["policies"] = self.c.journey.policies.model_dump()
         if after_wait and self.exit_when:
             payload["exit_when"] = self.c.journey.entry.exit_when.model_dump(by_alias=True, exclude_none=True)
         payload["execution.$"] = "$$.Execution.Id"
@@ -104,6 +106,8 @@ class Folder:
         catches = []
         if after_wait and self.exit_when:
             catches.append({"ErrorEquals": [self.asl.GOAL_ERROR], "ResultPath": None, "Next": self._goal()})
+        if any(op["kind"] == "task" and op["step"]["type"] in self.asl.EMAIL_TYPES for op in ops.values()):
+            catches.append({"ErrorEquals": self.asl.DEFERRALS, "ResultPath": "$.deferral", "Next": self._deferral(name)})
         # The whole Task failed (not one step: those are caught inside): the contact goes the first way out.
         # Before a scheduled wait, a refresh computes its wake time (as "Recover after" does in one-step mode).
         first = outs[0]
@@ -170,6 +174,21 @@ class Folder:
             if state_name_length(text) <= STATE_NAME_MAX - 4:  # room for a " #2" that tells runs apart
                 return text
         return self.asl._with_suffix(labels[0], f" + {len(labels) - 1} more")
+
+    def _deferral(self, run: str) -> str:
+        """A send told to wait (quiet hours, send rate): keep until when, wait, run the same run again
+        (its steps done before answer from their records), as one-step mode does for one Task."""
+        keep = self.c._unique(self.asl._with_suffix(run, ": deferred"))
+        wait = self.c._unique(self.asl._with_suffix(run, ": waits to send"))
+        self.states[keep] = {"Type": "Pass", "Comment": f"send deferred (quiet hours or send rate) · {MODE_NOTE}",
+                             "Parameters": {"until.$": "States.StringToJson($.deferral.Cause)", "error.$": "$.deferral.Error",
+                                            "seq.$": "$.seq"},
+                             "ResultPath": "$.deferral", "Next": wait}
+        self.states[wait] = {"Type": "Wait", "Comment": f"until the deferred send may go · {MODE_NOTE}",
+                             "TimestampPath": "$.deferral.until.errorMessage", "Next": run}
+        for name in (keep, wait):
+            self.c.infos[name] = self.asl.StateInfo(None, "defer")
+        return keep
 
     # ------------------------------------------------------------------ the states around runs
     def _dispatch(self, run: str, outs: list[str | None], targets: list[str | None]) -> str:

@@ -14,6 +14,7 @@ from pydantic import (
     AfterValidator, BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationInfo, field_validator, model_validator,
 )
 
+from journeys.language.policies import JourneyPolicies
 from journeys.language.durations import DurationError, parse_duration, parse_wait, timestamp_operand_is_valid
 from journeys.language.secret_refs import is_secret_ref
 from journeys.language.timezones import known_timezone
@@ -509,6 +510,7 @@ class JourneyFile(Strict):
     incomplete: Literal["error", "skip"] = "error"
     optimize: Literal["steps", "cost"] = Field(
         "steps", description="steps: one Task state per step; cost: each run of steps between two waits is one Task state")
+    policies: JourneyPolicies | None = Field(default=None, description="opt out of the stack's delivery policies: {frequency_cap: off, quiet_hours: off}")
     steps: list[dict[str, Any]] = Field(min_length=1)
 
     _timezone = field_validator("timezone")(known_timezone)
@@ -528,6 +530,7 @@ class Journey(BaseModel):
     skipped: dict[str, str] = {}  # step id -> why it compiles to a skip (incomplete: skip)
     optimize: Literal["steps", "cost"] = "steps"  # cost: runs of steps between waits fold into one Task
     source: str | None = None
+    policies: JourneyPolicies | None = None  # the journey's opt-out of delivery policies
 
     def step(self, step_id: str) -> Step:
         if self._by_id is None or len(self._by_id) != len(self.steps):

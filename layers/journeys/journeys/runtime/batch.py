@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from journeys.compiler.asl import RETRY
 from journeys.language.model import Condition
 from journeys.runtime import lookahead
+from journeys.runtime.policies import DEFERRALS, SendDeferred, deferral
 from journeys.runtime.store import ContactStore, JourneyStore
 from journeys.runtime.task import (
     ExecutionState,
@@ -45,7 +46,7 @@ MAX_OPS_PER_RUN = 10_000
 # Errors that must leave the Task, not fail one step: the goal, and whatever the compiled Retry
 # retries (StepInProgress and any other error it names), since a retried Task redoes the whole run
 # and every step already done answers from its idempotency record.
-PASS_THROUGH = (GoalReached, StepInProgress)
+PASS_THROUGH = (GoalReached, StepInProgress, SendDeferred)  # a deferred send: the run waits, then runs again
 RETRIED = {name for rule in RETRY for name in rule["ErrorEquals"]}
 
 
@@ -77,6 +78,11 @@ def run_batch(payload: dict[str, Any], work: dict[str, StepWork], contacts: Cont
     seq = state.seq
     ran: list[dict[str, Any]] = []
     goal_pending = event.exit_when is not None  # checked where a one-step Task after the wait would check it
+    # Back from a deferred send: the steps before it answer from their records without running, so
+    # the first step whose work runs is the deferred one, and only it gets the deferral.
+    held = deferral({**(state.model_extra or {}), "seq": state.seq})
+    ran_work: list[str] = []
+    work = {kind: _noting(fn, kind, ran_work) for kind, fn in work.items()}
 
     edge = event.batch.start
     for _ in range(MAX_OPS_PER_RUN):
@@ -99,11 +105,14 @@ def run_batch(payload: dict[str, Any], work: dict[str, StepWork], contacts: Cont
             outcome, edge = _decide(op, contact, state.event, resolve_data(data, journeys), event.journey.timezone)
             ran.append({"step": op["id"], "outcome": outcome})
         else:
+            extra = {"deferral": {**held, "seq": seq}} if held and not ran_work else {}
             step_event = TaskEvent(journey=event.journey, step=StepRef.model_validate(op["step"]), execution=event.execution,
-                                   state=ExecutionState(contact=contact, event=state.event, data=data, seq=seq))
+                                   state=ExecutionState(contact=contact, event=state.event, data=data, seq=seq, **extra))
             try:
                 result, contact, data = run_step(step_event, contact, resolve_data(data, journeys), work, contacts, journeys, idempotent)
                 ran.append({"step": op["id"], "outcome": result.outcome, **({"reason": result.reason} if result.reason else {})})
+                if extra and ran_work:  # it ran after waiting (quiet hours, send rate)
+                    ran[-1]["deferred"] = DEFERRALS.get(held["error"], held["error"])
             except Exception as error:  # noqa: BLE001 - the step fails, the contact goes on (as a Catch does)
                 if _leaves_the_task(error):
                     raise
@@ -119,10 +128,17 @@ def run_batch(payload: dict[str, Any], work: dict[str, StepWork], contacts: Cont
     ahead = lookahead.evaluate({"wake": edge.get("wake") or {}}, contact, state.event, resolve_data(data, journeys),
                                event.journey.timezone)
     result = state.model_dump()
-    for stale in ("failure", "last", "checks"):
+    for stale in ("failure", "last", "checks", "deferral"):
         result.pop(stale, None)
     result.update(contact=contact, data=data, seq=seq + 1, wake=ahead["wake"], next=out, ran=ran)
     return result
+
+
+def _noting(fn: StepWork, kind: str, ran_work: list[str]) -> StepWork:
+    def noted(ctx):
+        ran_work.append(kind)
+        return fn(ctx)
+    return noted
 
 
 def _decide(op: dict[str, Any], contact: dict, entry_event: dict, view: dict, timezone: str | None) -> tuple[str, dict]:
