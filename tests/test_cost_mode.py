@@ -280,3 +280,19 @@ def test_given_quiet_hours_when_a_folded_run_sends_at_night_then_it_waits_and_th
     assert welcome["cost"] == welcome["steps"] == {**welcome["steps"], "at": "2026-01-06T08:00:00Z", "deferred": "quiet hours"}
     assert [m["step"] for m in traces["cost"]["messages"]] == [m["step"] for m in traces["steps"]["messages"]]
     assert [s["id"] for s in traces["cost"]["steps"]] == [s["id"] for s in traces["steps"]["steps"]]
+
+
+def test_given_long_step_names_when_folded_then_run_names_fit_80_characters_and_stay_unique():
+    from journeys.language.loader import parse_journey
+
+    long = "A very long step name that goes on and on and on, well past forty characters"
+    text = "journey: names\nentry: {trigger: webhook}\nsteps:\n" + "".join(
+        f"  - {{id: s{i}, name: '{long}', type: add_tag, settings: {{tags: [t{i}]}}}}\n"
+        f"  - {{id: w{i}, type: wait, settings: {{duration: 1h}}}}\n" for i in range(2)) \
+        + "  - {id: x1, name: 'Short', type: add_tag, settings: {tags: [x]}}\n  - {id: x2, name: '" + long + "', type: add_tag, settings: {tags: [y]}}\n"
+    journey, _ = parse_journey(text)
+    states = compile_journey(journey.model_copy(update={"optimize": "cost"})).asl["States"]
+
+    tasks = [name for name, state in states.items() if state["Type"] == "Task"]
+    assert len(tasks) == 3 and all(len(name) <= 80 for name in states)
+    assert tasks == [long, f"{long} #2", "Short + 1 more"]  # the same name twice: told apart

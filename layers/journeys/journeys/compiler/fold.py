@@ -168,6 +168,8 @@ class Folder:
         if not order:
             return f"Before {start['out']}" if start.get("out") else "Refresh"
         labels = [self.c.journey.step(step_id).label for step_id in order]
+        if len(labels) == 1:
+            return labels[0]  # a step's own name (at most 80 characters; _unique tells clashes apart)
         for shown in range(len(labels), 0, -1):
             more = len(labels) - shown
             text = " + ".join(labels[:shown]) + (f" + {more} more" if more else "")
