@@ -72,7 +72,37 @@ def main() -> None:
         ratio = f"{c['transitions'] / s['transitions']:.2f}" if s["transitions"] else "-"
         print(f"{journey:18} {who:7} {c['status']:12} {s['transitions']:>18} -> {c['transitions']:<5} {ratio:>6}   "
               f"{s['reads']}/{s['writes']} -> {c['reads']}/{c['writes']}")
+    per_step()
     sys.stdout.flush()
+
+
+def per_step() -> None:
+    """DynamoDB calls of one action step's Task (run_task with its exactly-once record), by step type."""
+    from journeys.local.runner import LocalStack
+    from journeys.runtime import control, integrations, messaging, updates
+    from journeys.runtime.idempotency import once_per_step
+    from journeys.runtime.task import run_task
+
+    work = {**messaging.WORK, **updates.WORK, **integrations.WORK, **control.WORK}
+    steps = {
+        "add_tag": {"id": "t", "type": "add_tag", "settings": {"tags": ["lead"]}},
+        "update_profile": {"id": "u", "type": "update_profile", "settings": {"set": {"plan": "pro"}}},
+        "send_email": {"id": "e", "type": "send_email", "settings": {"subject": "Hi", "text": "hello"}},
+        "skipped (apply_to)": {"id": "s", "type": "send_email", "settings": {"subject": "x", "text": "y"},
+                               "apply_to": {"field": "contact.plan", "op": "equals", "value": "enterprise"}},
+    }
+    print("\nDynamoDB reads/writes of one action step's Task (the step's own change of the contact included)")
+    with LocalStack(START) as stack:
+        stack.contacts.upsert({"id": "c1", "email": "c1@example.com", "tags": []})
+        idempotent = once_per_step()
+        for kind, step in steps.items():
+            payload = {"journey": {"id": "j"}, "step": step, "execution": f"arn:aws:states:us-east-1:1:execution:j:{step['id']}",
+                       "state": {"contact": {"id": "c1"}, "event": {}, "data": {}, "seq": 0}}
+            calls.clear()
+            run_task(payload, work, stack.contacts, stack.journeys, idempotent=idempotent)
+            dynamo = {op: n for (service, op), n in calls.items() if service == "dynamodb"}
+            print(f"  {kind:20} {sum(n for op, n in dynamo.items() if op in READS)} read(s), "
+                  f"{sum(n for op, n in dynamo.items() if op in WRITES)} write(s)")
 
 
 if __name__ == "__main__":
