@@ -12,7 +12,7 @@ from infra_tools import REPO, load_template
 
 from journeys.compiler import build
 
-STEP_FUNCTIONS = ("MessagingFunction", "UpdatesFunction", "ActionsFunction", "ControlFunction")
+STEP_FUNCTIONS = ("MessagingFunction", "UpdatesFunction", "ActionsFunction", "ControlFunction", "StepsFunction")
 ALL_FUNCTIONS = ("EntryFunction", "SegmentFunction") + STEP_FUNCTIONS
 STACK = "journeys-dev"
 LAMBDA_ENV_LIMIT = 4 * 1024  # bytes, all variables of a function together

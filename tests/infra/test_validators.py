@@ -77,7 +77,7 @@ def test_given_only_the_layer_changes_when_transformed_then_every_step_function_
     state machines would keep invoking the old layer."""
     project = tmp_path / "project"  # the template and what it references (functions need only exist)
     shutil.copytree(REPO / "statemachines", project / "statemachines")
-    for function in ("entry", "messaging", "updates", "actions", "control", "segment"):
+    for function in ("entry", "messaging", "updates", "actions", "control", "segment", "steps"):
         (project / "functions" / function).mkdir(parents=True)
     text = (REPO / "template.yaml").read_text()
     versions = []
@@ -86,7 +86,7 @@ def test_given_only_the_layer_changes_when_transformed_then_every_step_function_
         resources = transformed(tmp_path, project / "template.yaml")
         versions.append({k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Version"})
 
-    assert len(versions[0]) == 5 and versions[0].isdisjoint(versions[1])  # 4 step groups + segment entry
+    assert len(versions[0]) == 6 and versions[0].isdisjoint(versions[1])  # 4 step groups + folded steps + segment entry
 
 
 def test_given_every_compiled_state_machine_when_asl_validator_runs_then_each_is_valid(tmp_path):

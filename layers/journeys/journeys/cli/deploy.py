@@ -19,7 +19,9 @@ def _fail(message: str) -> None:
 @click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False, exists=True),
               help="Project root (holds template.yaml and statemachines/).")
 @click.option("--check", is_flag=True, help="Fail if a derived file is stale instead of writing it (CI).")
-def build(root: str, check: bool) -> None:
+@click.option("--optimize", type=click.Choice(["steps", "cost"]), default=None,
+              help="The stack's default for journeys whose file has no `optimize:` (cost: one Task per run of steps between waits).")
+def build(root: str, check: bool, optimize: str | None) -> None:
     """Regenerate the compiled ASL, the catalog and template.yaml's journey resources."""
     from journeys.compiler.build import BuildError, plan, stale
     from journeys.compiler.build import build as run_build
@@ -27,12 +29,12 @@ def build(root: str, check: bool) -> None:
     base = Path(root)
     try:
         if check:
-            outdated = stale(base)
+            outdated = stale(base, optimize)
             if outdated:
                 _fail("stale (run `journeys build`): " + ", ".join(str(p.relative_to(base)) for p in outdated))
-            click.echo(f"up to date: {len(plan(base)[0])} files")
+            click.echo(f"up to date: {len(plan(base, optimize)[0])} files")
             return
-        written, warnings = run_build(base)
+        written, warnings = run_build(base, optimize)
     except JourneyFileError as error:
         _fail(str(error))
     except BuildError as error:

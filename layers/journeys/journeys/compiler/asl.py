@@ -96,7 +96,7 @@ class Compiled:
 # SAM/CloudFormation's DefinitionSubstitutions rewrite every ${...} in the definition's text. Our
 # placeholders are whole JSON strings; any other "${" is the user's (e.g. "Total: ${{ order.total }}")
 # and is written as the JSON escape \u0024{, which decodes to the same text but matches no placeholder.
-PLACEHOLDERS = sorted(set(FUNCTIONS.values()) | {CONTROL_FUNCTION})
+PLACEHOLDERS = sorted(set(FUNCTIONS.values()) | {CONTROL_FUNCTION, "StepsFunctionArn"})
 
 
 def protect_dollar_braces(text: str) -> str:
@@ -131,6 +131,8 @@ class _Compiler:
         for step in self.live:
             self._node(step)
         start, crossed = self._resolve(self.journey.steps[0].id)
+        if self.journey.optimize == "cost":
+            return self._folded(start, crossed)
         self._plan_lookahead()
         start = self._insert_start(start)
         states: dict[str, Any] = {}
@@ -145,6 +147,21 @@ class _Compiler:
             "States": states,
         }
         return Compiled(self.journey, asl, self.infos, self.passthrough)
+
+    def _folded(self, start: str | None, crossed: list[str]) -> Compiled:
+        """optimize: cost — runs of steps between waits as one Task each (compiler/fold.py)."""
+        from journeys.compiler.fold import Folder
+
+        self._edges()
+        folder = Folder(self)
+        first, states = folder.states_from(start, crossed)
+        asl = {
+            "Comment": f"{self.journey.name} (journey '{self.journey.id}', compiled from {self.journey.id}.journey.yaml, "
+                       "optimize: cost; do not edit)",
+            "StartAt": first,
+            "States": states,
+        }
+        return Compiled(self.journey, asl, self.infos, folder.passthrough)
 
     def _name_states(self) -> None:
         labels: dict[str, int] = {}

@@ -35,6 +35,7 @@ import yaml
 
 from journeys.runtime.catalog import ARN_PATTERN_ENV, JOURNEY_PLACEHOLDER, Catalog
 from journeys.compiler import compile_journey
+from journeys.compiler.express import express_misfit
 from journeys.language.loader import load_journey
 from journeys.language.model import Journey
 from journeys.language.policies import load_policies
@@ -50,7 +51,7 @@ JOURNEY_SUFFIXES = (".journey.yaml", ".journey.yml", ".journey.json")
 BLOCKS = ("globals", "resources", "outputs")
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 ALIAS = "live"
-FUNCTIONS = ("EntryFunction", "MessagingFunction", "UpdatesFunction", "ActionsFunction", "ControlFunction")
+FUNCTIONS = ("EntryFunction", "MessagingFunction", "UpdatesFunction", "ActionsFunction", "ControlFunction", "StepsFunction")
 STEP_FUNCTIONS = FUNCTIONS[1:]  # the ones Task states invoke (published versions; GoalReached is theirs)
 # The entry function reads and writes contacts, memberships and event waits; never idempotency records.
 ENTRY_TABLES = ("ContactsTable", "JourneyTable")
@@ -153,6 +154,8 @@ class Built:
     source: Path
     asl_path: Path
     asl_json: str
+    compiled: Any = field(default=None, repr=False)
+    express: bool = False  # optimize: cost and every path ends within 5 minutes (compiler/express.py)
     logical_id: str = field(init=False)
 
     def __post_init__(self):
@@ -202,23 +205,24 @@ def data_policy(table_ids: tuple[str, ...] | list[str], description: str) -> dic
 
 
 # Least privilege per step function: what its steps do on each table. Reads where it runs steps; writes
-# only where its steps write; DeleteItem on idempotency records (Powertools deletes a failed attempt's
-# record) and, for Control, on the journey table (start_journey enters through edges/entry.py, which
-# releases claims). No function batch-writes.
+# only where its steps write. Every step function claims and completes its steps' exactly-once records
+# in the journey table (runtime/idempotency.py) and deletes a failed attempt's claim, so a retry does the
+# work: DeleteItem there. No function batch-writes.
 _READ = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DescribeTable"]
 _WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
-_IDEMPOTENCY = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"]
+_STEP_RECORDS = _READ + _WRITE + ["dynamodb:DeleteItem"]
 STEP_TABLE_ACTIONS: dict[str, dict[str, list[str]]] = {
     # sends read the contact; results, inbox items, large results and the delivery-policy items (frequency
     # cap per contact, the send-rate schedule: conditional writes) go to the journey table
-    "MessagingFunction": {"ContactsTable": _READ, "JourneyTable": _READ + _WRITE, "IdempotencyTable": _IDEMPOTENCY},
+    "MessagingFunction": {"ContactsTable": _READ, "JourneyTable": _STEP_RECORDS},
     # update_profile, tags, groups, notes, unsubscribe write the contact
-    "UpdatesFunction": {"ContactsTable": _READ + _WRITE, "JourneyTable": _READ + _WRITE, "IdempotencyTable": _IDEMPOTENCY},
+    "UpdatesFunction": {"ContactsTable": _READ + _WRITE, "JourneyTable": _STEP_RECORDS},
     # calls read Actions (journey table) and the contact; results and large results are written
-    "ActionsFunction": {"ContactsTable": _READ, "JourneyTable": _READ + _WRITE, "IdempotencyTable": _IDEMPOTENCY},
-    # start_journey/exit_journey: the entry path (contacts, memberships), event waits
-    "ControlFunction": {"ContactsTable": _READ + _WRITE, "JourneyTable": _READ + _WRITE + ["dynamodb:DeleteItem"],
-                        "IdempotencyTable": _IDEMPOTENCY},
+    "ActionsFunction": {"ContactsTable": _READ, "JourneyTable": _STEP_RECORDS},
+    # start_journey/exit_journey: the entry path (contacts, memberships, claims released), event waits
+    "ControlFunction": {"ContactsTable": _READ + _WRITE, "JourneyTable": _STEP_RECORDS},
+    # cost mode's folded Tasks whose steps span several groups: what those groups may do together
+    "StepsFunction": {"ContactsTable": _READ + _WRITE, "JourneyTable": _STEP_RECORDS},
 }
 
 
@@ -325,14 +329,15 @@ def state_machine_resources(b: Built) -> dict[str, dict[str, Any]]:
             "Type": "AWS::Serverless::StateMachine",
             "Properties": {
                 "Name": Sub(state_machine_name(b.journey.id)),
-                "Type": "STANDARD",
+                "Type": "EXPRESS" if b.express else "STANDARD",
                 "DefinitionUri": b.asl_path.as_posix(),
                 # The published version SAM creates for AutoPublishAlias: this state machine version
                 # keeps invoking the code it was deployed with.
                 "DefinitionSubstitutions": {name: Ref(name.removesuffix("Arn") + ".Version") for name in b.placeholders},
                 "AutoPublishAlias": ALIAS,
                 "Logging": {
-                    "Level": "ERROR",
+                    # Express executions have no history but their log: ALL, so the console can show them.
+                    "Level": "ALL" if b.express else "ERROR",
                     "IncludeExecutionData": False,  # execution data carries contact PII
                     "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": GetAtt(f"{log_group}.Arn")}}],
                 },
@@ -481,10 +486,8 @@ def resources_block(built: list[Built], secrets: list[str] = ()) -> dict[str, An
     resources: dict[str, Any] = {}
     for logical_id, spec in TABLES.items():
         resources[logical_id] = table_resource(spec)
-    resources["JourneysDataPolicy"] = data_policy(
-        list(TABLES), "journeys: read and write the journeys tables (contacts, journey state, idempotency)")
     for function in STEP_FUNCTIONS:
-        resources[step_policy_name(function)] = step_policy(function, secrets if function == "ActionsFunction" else [])
+        resources[step_policy_name(function)] = step_policy(function, secrets if function in ("ActionsFunction", "StepsFunction") else [])
     resources["JourneysEntryDataPolicy"] = data_policy(
         ENTRY_TABLES, "journeys entry webhook: read and write contacts and journey state (no idempotency records)")
     resources["JourneysExecutionPolicy"] = execution_policy(built)
@@ -541,13 +544,16 @@ def journey_files(root: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.name.endswith(JOURNEY_SUFFIXES)) if folder.is_dir() else []
 
 
-def plan(root: Path) -> tuple[dict[Path, str], list[str]]:
-    """Every derived file and its expected text (nothing is written); plus loader warnings."""
+def plan(root: Path, optimize: str | None = None) -> tuple[dict[Path, str], list[str]]:
+    """Every derived file and its expected text (nothing is written); plus loader warnings.
+    `optimize`: the stack's default for journeys whose file does not say (`journeys build --optimize`)."""
     built: list[Built] = []
     warnings: list[str] = []
     seen: dict[str, Path] = {}
     for path in journey_files(root):
         journey, found = load_journey(path)
+        if optimize and not _says_optimize(path):
+            journey = journey.model_copy(update={"optimize": optimize})
         warnings += found
         if journey.id in seen:
             raise BuildError(f"{path}: journey id '{journey.id}' is also used by {seen[journey.id]}")
@@ -556,14 +562,19 @@ def plan(root: Path) -> tuple[dict[Path, str], list[str]]:
         if expected_name != journey.id:
             raise BuildError(f"{path}: the file of journey '{journey.id}' must be named {journey.id}{path.name[len(expected_name):]}")
         asl = Path(STATEMACHINES) / f"{journey.id}.asl.json"
-        built.append(Built(journey, path, asl, compile_journey(journey).to_json()))
+        compiled = compile_journey(journey)
+        built.append(Built(journey, path, asl, compiled.to_json(), compiled))
+    source = root / POLICIES_SOURCE
+    policies = load_policies(source).as_json() if source.is_file() else {}  # a bad file: JourneyFileError
+    exited = {target for b in built for target in _exits_other_journeys(b.journey)}
+    sends_may_wait = bool(policies.get("quiet_hours") or policies.get("send_rate"))
+    for b in built:
+        b.express = express_misfit(b.compiled, b.journey.id in exited, sends_may_wait) is None
     ids = [b.logical_id for b in built]
     if len(set(ids)) != len(ids):
         raise BuildError("two journey ids map to the same CloudFormation logical id: " + ", ".join(sorted(ids)))
     outputs = {root / b.asl_path: b.asl_json for b in built}
     outputs[root / CATALOG] = Catalog.from_journeys([b.journey for b in built]).to_json()
-    source = root / POLICIES_SOURCE
-    policies = load_policies(source).as_json() if source.is_file() else {}  # a bad file: JourneyFileError
     outputs[root / POLICIES] = json.dumps(policies, indent=2, sort_keys=True) + "\n"
     template = root / TEMPLATE
     if not template.is_file():
@@ -583,14 +594,24 @@ def sender_identities(root: Path) -> dict[str, list[str]]:
     return {identity: sorted(addresses) for identity, addresses in sorted(identities.items())}
 
 
-def stale(root: Path) -> list[Path]:
-    outputs, _ = plan(root)
+def _says_optimize(path: Path) -> bool:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return isinstance(raw, dict) and "optimize" in raw
+
+
+def _exits_other_journeys(journey: Journey) -> set[str]:
+    return {step.settings["journey"] for step in journey.steps
+            if step.type == "exit_journey" and step.settings.get("journey") not in (None, journey.id)}
+
+
+def stale(root: Path, optimize: str | None = None) -> list[Path]:
+    outputs, _ = plan(root, optimize)
     return [p for p, text in outputs.items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
 
 
-def build(root: Path) -> tuple[list[Path], list[str]]:
+def build(root: Path, optimize: str | None = None) -> tuple[list[Path], list[str]]:
     """Write what changed; returns (written paths, warnings)."""
-    outputs, warnings = plan(root)
+    outputs, warnings = plan(root, optimize)
     written = []
     for path, text in outputs.items():
         if not path.is_file() or path.read_text(encoding="utf-8") != text:

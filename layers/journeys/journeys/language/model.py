@@ -508,6 +508,8 @@ class JourneyFile(Strict):
     timezone: str | None = None
     entry: Entry
     incomplete: Literal["error", "skip"] = "error"
+    optimize: Literal["steps", "cost"] = Field(
+        "steps", description="steps: one Task state per step; cost: each run of steps between two waits is one Task state")
     policies: JourneyPolicies | None = Field(default=None, description="opt out of the stack's delivery policies: {frequency_cap: off, quiet_hours: off}")
     steps: list[dict[str, Any]] = Field(min_length=1)
 
@@ -526,6 +528,7 @@ class Journey(BaseModel):
     steps: list[Step]
     settings: dict[str, BaseModel]  # step id -> validated settings (skipped steps absent)
     skipped: dict[str, str] = {}  # step id -> why it compiles to a skip (incomplete: skip)
+    optimize: Literal["steps", "cost"] = "steps"  # cost: runs of steps between waits fold into one Task
     source: str | None = None
     policies: JourneyPolicies | None = None  # the journey's opt-out of delivery policies
 

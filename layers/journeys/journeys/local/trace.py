@@ -79,6 +79,12 @@ def _steps(run: Run) -> tuple[list[dict[str, Any]], int]:
                 continue
             at_entered, state_in = entered.get(name, (at, {}))
             output = json.loads(details.get("output") or "{}")
+            if info.role == "batch":  # optimize: cost — one Task ran several steps
+                for entry in _batch_outcomes(info, state_in, output):
+                    steps.append(_entry(compiled, entry["step"], entry["outcome"], at_entered, entry.get("detail") or entry.get("reason")))
+                    if entry.get("deferred"):
+                        steps[-1]["deferred"] = entry["deferred"]
+                continue
             outcome, detail = _outcome(compiled, info, state_in, output)
             if outcome:
                 steps.append(_entry(compiled, info.step_id, outcome, at_entered, detail))
@@ -126,6 +132,16 @@ def _outcome(compiled, info, state_in: dict, output: dict) -> tuple[str | None, 
     if info.role == "exit":
         return "done", None
     return None, None  # best_time waits: the send that follows carries the time
+
+
+def _batch_outcomes(info, state_in: dict, output: dict) -> list[dict[str, Any]]:
+    """What a folded run of steps did: its `ran` list, or the whole Task's failure on its first step."""
+    if "failure" in output:
+        failure = output["failure"]
+        return [{"step": info.step_id, "outcome": "failed", "detail": f"{failure.get('Error')}: {_cause(failure.get('Cause'))}"}]
+    if output.get("seq") == state_in.get("seq"):
+        return []  # the goal was reached before the run's steps (the state passed through unchanged)
+    return output.get("ran") or []
 
 
 def _cause(cause: Any) -> str:

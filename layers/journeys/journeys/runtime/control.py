@@ -79,7 +79,9 @@ def start_journey(ctx: StepContext) -> Outcome:
     # execution (started once); a loop's next pass is a new entry, subject to re_entry.
     event = {**me.state.event, "idempotency_key": f"start_journey|{me.execution}|{me.step.id}|{me.state.seq}",
              "started_by": {**hop, "chain": hops + [hop]}}
-    result = entry.enter_contact(target, rules, ctx.contact, event, state_machine_arn=arn, sfn=_sfn(),
+    # The contact by id only: entry reads the stored one (a copy in hand may be older than a write of
+    # another execution, and entry's upsert would put its old attributes back).
+    result = entry.enter_contact(target, rules, {"id": ctx.contact["id"]}, event, state_machine_arn=arn, sfn=_sfn(),
                                  contacts=ctx.contacts, journeys=ctx.journeys)
     if result.status == "NOT_ENTERED":
         return Outcome("skipped", reason=f"not entered into {target}: {result.reason}")

@@ -42,7 +42,8 @@ TABLES: dict[str, dict[str, Any]] = {
         ],
         "ttl": "expires_at",
     },
-    # Powertools Idempotency's own layout (id + expiration): one record per execution x step x seq.
+    # Powertools Idempotency's layout (id + expiration). Steps no longer write here: their exactly-once
+    # record is the step record in JourneyTable (runtime/idempotency.py); kept so no deploy drops it.
     "IdempotencyTable": {
         "env": "IDEMPOTENCY_TABLE",
         "local_name": "journeys-idempotency",
@@ -55,6 +56,7 @@ STEP_RESULT_RETENTION = dt.timedelta(days=90)
 EVENT_WAIT_GRACE_SECONDS = 86400
 DELIVERED_EVENT_RETENTION = dt.timedelta(days=7)  # a repeat of an event id within this is a duplicate
 LARGE_RESULT_ITEM_LIMIT = 350 * 1024  # DynamoDB items are at most 400 KB
+LIST_CHANGE_ATTEMPTS = 5  # add/remove of tags or groups racing with other writes of the contact
 
 
 def table_name(logical_id: str) -> str:
@@ -79,6 +81,14 @@ def create_tables(client=None) -> None:
 
 
 # ---------------------------------------------------------------- DynamoDB <-> JSON
+
+
+def step_key(execution: str, seq: int, step_id: str) -> dict[str, str]:
+    """Where a step's result (and its exactly-once record) lives."""
+    return {"pk": key("EXEC", execution), "sk": key("STEP", f"{seq:06d}", step_id)}
+
+
+STEP_BOOKKEEPING = ("pk", "sk", "expires_at", "status", "in_progress_until")
 
 
 def to_dynamo(value: Any) -> Any:
@@ -149,6 +159,11 @@ class ContactStore:
 
     def __init__(self, resource=None):
         self.table = (resource or aws.resource("dynamodb")).Table(table_name("ContactsTable"))
+        self.written: dict[str, dict[str, Any]] = {}  # contact id -> the item the last update returned
+
+    def take_written(self, contact_id: str) -> dict[str, Any] | None:
+        """The contact as the last write since the previous take returned it (ReturnValues: no re-read)."""
+        return self.written.pop(contact_id, None)
 
     def get(self, contact_id: str) -> dict[str, Any] | None:
         item = self.table.get_item(Key={"id": contact_id}, ConsistentRead=True).get("Item")
@@ -172,9 +187,19 @@ class ContactStore:
     def update(
         self, contact_id: str, *, set: dict[str, Any] | None = None, unset: list[str] | None = None,
         increment: dict[str, float] | None = None, add: dict[str, list] | None = None,
-        remove: dict[str, list] | None = None,
+        remove: dict[str, list] | None = None, current: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """One atomic UpdateItem; add/remove keep list attributes (tags, groups) free of duplicates."""
+        """One atomic UpdateItem; add/remove keep list attributes (tags, groups) free of duplicates.
+        They rewrite the list from `current` (the contact in hand, else one read) on condition that
+        it is still what was read: a concurrent change makes it read again and retry."""
+        for _ in range(LIST_CHANGE_ATTEMPTS):
+            try:
+                return self._update(contact_id, set, unset, increment, add, remove, current)
+            except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+                current = None  # changed meanwhile: read it again
+        raise RuntimeError(f"contact {contact_id!r}: tags or groups kept changing under {LIST_CHANGE_ATTEMPTS} attempts")
+
+    def _update(self, contact_id, set, unset, increment, add, remove, current) -> dict[str, Any]:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         sets, removes = [], []
@@ -189,7 +214,14 @@ class ContactStore:
             values[key] = to_dynamo(v)
             return key
 
-        current = self.get(contact_id) if (add or remove) else None
+        if (add or remove) and current is None:
+            current = self.get(contact_id) or {}
+        conditions = []
+        for attr in {**(add or {}), **(remove or {})}:
+            if attr in current:
+                conditions.append(f"{name(attr)} = {value(current[attr])}")
+            else:
+                conditions.append(f"attribute_not_exists({name(attr)})")
         for attr, v in (set or {}).items():
             sets.append(f"{name(attr)} = {value(v)}")
         for attr, amount in (increment or {}).items():
@@ -210,10 +242,13 @@ class ContactStore:
         kwargs = {"ExpressionAttributeNames": names}
         if values:
             kwargs["ExpressionAttributeValues"] = values
+        if conditions:
+            kwargs["ConditionExpression"] = " AND ".join(conditions)
         item = self.table.update_item(
             Key={"id": contact_id}, UpdateExpression=expression, ReturnValues="ALL_NEW", **kwargs,
         )["Attributes"]
-        return from_dynamo(item)
+        self.written[contact_id] = contact = from_dynamo(item)
+        return contact
 
 
 class JourneyStore:
@@ -226,13 +261,14 @@ class JourneyStore:
     def record_step(self, execution: str, seq: int, step_id: str, result: dict[str, Any]) -> None:
         expires = clock.now() + STEP_RESULT_RETENTION
         self.table.put_item(Item=to_dynamo({
-            "pk": key("EXEC", execution), "sk": key("STEP", f"{seq:06d}", step_id), "step": step_id,
-            **result, "expires_at": int(expires.timestamp()),
+            **step_key(execution, seq, step_id), "step": step_id, **result, "expires_at": int(expires.timestamp()),
         }))
 
     def step_results(self, execution: str) -> list[dict[str, Any]]:
-        items = self._query(key("EXEC", execution), "STEP#")
-        return [from_dynamo({k: v for k, v in item.items() if k not in ("pk", "sk", "expires_at")}) for item in items]
+        """Finished steps (runtime/idempotency.py keeps a step's claim here while it runs)."""
+        items = self._query(key("EXEC", execution), "STEP#", consistent=False)  # a report: decides nothing
+        return [from_dynamo({k: v for k, v in item.items() if k not in STEP_BOOKKEEPING}) for item in items
+                if item.get("status") != "INPROGRESS"]
 
     # large integration results (the execution state carries a reference) ------------
     def store_large_result(self, execution: str, seq: int, data_key: str, result: dict[str, Any]) -> tuple[dict, dict]:
@@ -435,7 +471,7 @@ class JourneyStore:
         self.table.put_item(Item=to_dynamo({"pk": key("CONTACT", contact_id), "sk": key(kind, at, ref), "at": at, **item}))
 
     def contact_items(self, contact_id: str, kind: str) -> list[dict[str, Any]]:
-        items = self._query(key("CONTACT", contact_id), f"{kind}#")
+        items = self._query(key("CONTACT", contact_id), f"{kind}#", consistent=False)  # the inbox as shown: decides nothing
         return [from_dynamo({k: v for k, v in item.items() if k not in ("pk", "sk")}) for item in items]
 
     def inbox(self, contact_id: str) -> list[dict[str, Any]]:
@@ -460,9 +496,9 @@ class JourneyStore:
             marked.append(item_id)
         return marked
 
-    def _query(self, pk: str, prefix: str) -> list[dict[str, Any]]:
+    def _query(self, pk: str, prefix: str, consistent: bool = True) -> list[dict[str, Any]]:
         condition = Key("pk").eq(pk) & Key("sk").begins_with(prefix) if prefix else Key("pk").eq(pk)
-        items, kwargs = [], {"KeyConditionExpression": condition, "ConsistentRead": True}
+        items, kwargs = [], {"KeyConditionExpression": condition, "ConsistentRead": consistent}
         while True:
             page = self.table.query(**kwargs)
             items += page["Items"]

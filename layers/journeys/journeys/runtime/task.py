@@ -203,9 +203,8 @@ def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: Conta
     journeys = journeys or JourneyStore()
     contact = contacts.require(event.state.contact["id"])
     view = resolve_data(event.state.data, journeys)
-    scope = {"contact": contact, "event": event.state.event, "journey": view}
-    if event.exit_when is not None and conditions.evaluate(event.exit_when, scope):
-        raise GoalReached(f"contact {contact['id']} reached the journey's goal (exit_when)")
+    if event.exit_when is not None:
+        check_goal(event.exit_when, contact, event.state.event, view)
 
     step = event.step
     data = dict(event.state.data)
@@ -219,22 +218,43 @@ def run_task(payload: dict[str, Any], work: dict[str, StepWork], contacts: Conta
         _record_position(event, contact, journeys)
         return {"waiting": step.id}
     if step.type in ACTION_TYPES:
-        settings = SETTINGS[step.type].model_validate(step.settings)
-        ctx = StepContext(event, contact, settings, contacts, journeys, data=view)
-        if not conditions.evaluate(step.apply_to, scope):
-            result = Outcome("skipped", reason="apply_to")
-        else:
-            run = idempotent or (lambda fn, c: fn(c).as_dict())
-            result = Outcome(**run(work[step.type], ctx))
-        if result.data is not None and step.data_key:
-            data[step.data_key] = result.data
-        journeys.record_step(event.execution, event.state.seq, step.id, {"type": step.type, "at": ctx.now, **result.as_dict()})
+        result, contact, data = run_step(event, contact, view, work, contacts, journeys, idempotent)
         last = {"step": step.id, "outcome": result.outcome, **({"reason": result.reason} if result.reason else {})}
-        contact = contacts.require(contact["id"])  # the step may have changed it
 
     ahead = lookahead.evaluate(event.lookahead or {}, contact, event.state.event, resolve_data(data, journeys), event.journey.timezone)
     _record_position(event, contact, journeys)
     return next_state(event, contact, data, ahead, last)
+
+
+def check_goal(exit_when: Condition, contact: dict[str, Any], entry_event: dict[str, Any], view: dict[str, Any]) -> None:
+    """exit_when holds: GoalReached, which the compiled Catch turns into the "Goal reached" end."""
+    if conditions.evaluate(exit_when, {"contact": contact, "event": entry_event, "journey": view}):
+        raise GoalReached(f"contact {contact['id']} reached the journey's goal (exit_when)")
+
+
+def run_step(event: TaskEvent, contact: dict[str, Any], view: dict[str, Any], work: dict[str, StepWork],
+             contacts: ContactStore, journeys: JourneyStore, idempotent: Callable | None) -> tuple[Outcome, dict[str, Any], dict[str, Any]]:
+    """One action step of `event`: apply_to, its own work (once per execution x step x seq), its
+    result recorded. Returns the outcome, the contact after it and the execution's data."""
+    step = event.step
+    data = dict(event.state.data)
+    settings = SETTINGS[step.type].model_validate(step.settings)
+    ctx = StepContext(event, contact, settings, contacts, journeys, data=view)
+    contacts.take_written(contact["id"])  # from here on, what this step writes
+    recorded = False
+    if not conditions.evaluate(step.apply_to, {"contact": contact, "event": event.state.event, "journey": view}):
+        result = Outcome("skipped", reason="apply_to")  # skipped steps skip idempotency: nothing to do twice
+    else:
+        run = idempotent or (lambda fn, c: fn(c).as_dict())
+        result = Outcome(**run(work[step.type], ctx))
+        recorded = getattr(idempotent, "records_the_step", False)  # its exactly-once record is the step record
+    if result.data is not None and step.data_key:
+        data[step.data_key] = result.data
+    if not recorded:
+        journeys.record_step(event.execution, event.state.seq, step.id, {"type": step.type, "at": ctx.now, **result.as_dict()})
+    # The step's own write returned the contact (ReturnValues); a step that wrote none left it as read.
+    contact = contacts.take_written(contact["id"]) or contact
+    return result, contact, data
 
 
 def step_failed(payload: dict[str, Any], error: Exception, journeys: JourneyStore | None = None) -> Exception:
@@ -259,5 +279,5 @@ def _record_position(event: TaskEvent, contact: dict[str, Any], journeys: Journe
         journeys.record_position(event.journey.id, event.execution, contact["id"], event.position, clock.iso(clock.now()))
 
 
-__all__ = ["STATE_BUDGET", "GoalReached", "Outcome", "StepContext", "StepInProgress", "StepRetryable", "TaskEvent", "is_transient", "step_failed", "keep_data", "resolve_data",
-           "run_task"]
+__all__ = ["STATE_BUDGET", "GoalReached", "Outcome", "StepContext", "StepInProgress", "StepRetryable", "TaskEvent", "check_goal",
+           "is_transient", "keep_data", "resolve_data", "run_step", "run_task", "step_failed"]

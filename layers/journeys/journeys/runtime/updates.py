@@ -76,7 +76,8 @@ def add_note(ctx: StepContext) -> Outcome:
 def _list_change(attr: str, adding: bool):
     def change(ctx: StepContext) -> Outcome:
         items = list(getattr(ctx.settings, attr))
-        ctx.contacts.update(ctx.contact["id"], **({"add": {attr: items}} if adding else {"remove": {attr: items}}))
+        change = {"add": {attr: items}} if adding else {"remove": {attr: items}}
+        ctx.contacts.update(ctx.contact["id"], current=ctx.contact, **change)  # the contact in hand: no read
         return Outcome("done")
 
     return change
