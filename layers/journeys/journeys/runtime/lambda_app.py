@@ -27,6 +27,8 @@ metrics = observability.metrics()  # step metrics go out one by one (observabili
 
 def step_handler(function: str, work: dict[str, StepWork]) -> Callable[[dict, Any], dict]:
     idempotent = once_per_step() if idempotency_enabled() else None
+    if function == "actions":
+        tracer.patch(["httpx"])  # the only function that calls HTTP APIs (observability.TRACED_MODULES)
 
     @logger.inject_lambda_context(log_event=False, clear_state=True)  # events carry contact PII
     @tracer.capture_lambda_handler(capture_response=False)  # responses carry contact PII
