@@ -105,6 +105,8 @@ def compile_(files: tuple[str, ...], out: str | None, allow_incomplete: bool, ch
         click.echo(f"{file} -> {target}")
     if stale:
         _fail("stale or missing (run `journeys compile`): " + ", ".join(stale))
+    if check:
+        click.echo(f"up to date: {len(files)} file{'s' if len(files) != 1 else ''}")
 
 
 @main.command()

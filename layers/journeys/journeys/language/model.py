@@ -17,6 +17,7 @@ from pydantic import (
 from journeys.language.durations import DurationError, parse_duration, parse_wait, timestamp_operand_is_valid
 from journeys.language.secret_refs import is_secret_ref
 from journeys.language.timezones import known_timezone
+from journeys.language.errors import did_you_mean
 
 ID = r"^[a-z0-9][a-z0-9-]{0,39}$"
 STEP_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -76,7 +77,7 @@ class FieldCondition(Strict):
     @classmethod
     def _known_operator(cls, value: Any) -> Any:
         if not isinstance(value, str) or value not in OPERATORS:
-            raise ValueError(f"unknown operator {value!r}; valid: {', '.join(OPERATORS)}")
+            raise ValueError(f"unknown operator {value!r}{did_you_mean(value, OPERATORS)}; valid: {', '.join(OPERATORS)}")
         return value
 
     @field_validator("value")
