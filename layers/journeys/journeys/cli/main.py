@@ -61,6 +61,30 @@ def _read_json(path: str | None, what: str) -> dict:
     return value
 
 
+def _cross_check(journeys: list, actions_file: str | None) -> set[str | None] | None:
+    """Action steps against the actions file; start/exit targets against the other journeys when
+    several were given (journeys.language.crossrefs). Prints each file's problems and returns the
+    files that have some; None when the actions file itself is bad (its errors printed)."""
+    from journeys.actions import ActionError
+    from journeys.language.crossrefs import DEFAULT_ACTIONS_FILE, check_journeys, load_actions
+
+    try:
+        actions = load_actions(actions_file or DEFAULT_ACTIONS_FILE)
+    except ActionError as error:
+        _error(str(error))
+        return None
+    known = [journey.id for journey in journeys] if len(journeys) > 1 else None
+    errors = check_journeys(journeys, actions, known_journeys=known)
+    for error in errors:
+        _error(str(error) if len(error.problems) == 1 else f"{len(error.problems)} problems\n{error}")
+    return {error.file for error in errors}
+
+
+ACTIONS_OPTION = click.option(
+    "--actions", "actions_file", type=click.Path(dir_okay=False, exists=True),
+    help="Actions file to check action steps against (default: statemachines/actions.yaml when it exists).")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Customer journeys as AWS Step Functions state machines."""
@@ -69,12 +93,14 @@ def main() -> None:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--allow-incomplete", is_flag=True, help="Compile steps with missing settings as skips.")
-def validate(files: tuple[str, ...], allow_incomplete: bool) -> None:
+@ACTIONS_OPTION
+def validate(files: tuple[str, ...], allow_incomplete: bool, actions_file: str | None) -> None:
     """Check journey files; errors name the file, the step and the key."""
-    failed = False
-    for file in files:  # every file, so that one run shows every error
-        journey = _load_or_report(file, allow_incomplete)
-        if journey is None:
+    loaded = {file: _load_or_report(file, allow_incomplete) for file in files}  # every file: one run shows every error
+    crossed = _cross_check([journey for journey in loaded.values() if journey is not None], actions_file)
+    failed = crossed is None
+    for file, journey in loaded.items():
+        if journey is None or (crossed is not None and journey.source in crossed):
             failed = True
         else:
             click.echo(f"{file}: ok ({len(journey.steps)} steps)")
@@ -87,13 +113,16 @@ def validate(files: tuple[str, ...], allow_incomplete: bool) -> None:
 @click.option("-o", "--out", default=None, type=click.Path(file_okay=False), help="Output folder (default: beside each file).")
 @click.option("--allow-incomplete", is_flag=True, help="Compile steps with missing settings as skips.")
 @click.option("--check", is_flag=True, help="Fail if a compiled file is missing or stale instead of writing it.")
-def compile_(files: tuple[str, ...], out: str | None, allow_incomplete: bool, check: bool) -> None:
+@ACTIONS_OPTION
+def compile_(files: tuple[str, ...], out: str | None, allow_incomplete: bool, check: bool, actions_file: str | None) -> None:
     """Compile journeys to <id>.asl.json (deterministic: same input, same bytes)."""
     from journeys.compiler import compile_journey
 
+    journeys = {file: _load(file, allow_incomplete) for file in files}
+    if _cross_check(list(journeys.values()), actions_file) != set():
+        sys.exit(1)
     stale = []
-    for file in files:
-        journey = _load(file, allow_incomplete)
+    for file, journey in journeys.items():
         text = compile_journey(journey).to_json()
         target = Path(out or Path(file).parent) / f"{journey.id}.asl.json"
         if check:

@@ -466,6 +466,7 @@ def plan(root: Path) -> tuple[dict[Path, str], list[str]]:
             raise BuildError(f"{path}: the file of journey '{journey.id}' must be named {journey.id}{path.name[len(expected_name):]}")
         asl = Path(STATEMACHINES) / f"{journey.id}.asl.json"
         built.append(Built(journey, path, asl, compile_journey(journey).to_json()))
+    cross_check(root, [b.journey for b in built])
     ids = [b.logical_id for b in built]
     if len(set(ids)) != len(ids):
         raise BuildError("two journey ids map to the same CloudFormation logical id: " + ", ".join(sorted(ids)))
@@ -476,6 +477,21 @@ def plan(root: Path) -> tuple[dict[Path, str], list[str]]:
         raise BuildError(f"{template} does not exist")
     outputs[template] = render_template(template.read_text(encoding="utf-8"), built)
     return outputs, warnings
+
+
+def cross_check(root: Path, journeys: list[Journey]) -> None:
+    """Every Action step against statemachines/actions.yaml (when there is one) and every start/exit
+    target against the stack's journeys (journeys.language.crossrefs)."""
+    from journeys.actions import ActionError
+    from journeys.language.crossrefs import check_journeys, load_actions
+
+    try:
+        actions = load_actions(str(root / STATEMACHINES / "actions.yaml"))
+    except ActionError as error:
+        raise BuildError(str(error)) from None
+    errors = check_journeys(journeys, actions, known_journeys=[j.id for j in journeys])
+    if errors:
+        raise BuildError("\n".join(str(error) for error in errors))
 
 
 def stale(root: Path) -> list[Path]:
