@@ -27,7 +27,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 def _checked_by(parse):
@@ -147,9 +147,8 @@ Condition = Annotated[
     ],
     Discriminator(_condition_kind, custom_error_type="condition_shape", custom_error_message=CONDITION_SHAPE),
 ]
-AllCondition.model_rebuild()
-AnyCondition.model_rebuild()
-NotCondition.model_rebuild()
+# Models build their validators on first use (Strict: defer_build), forward references included: a
+# Lambda that validates two step types does not build all of them at import (cold start, issue 11).
 
 # ---------------------------------------------------------------- step settings
 
@@ -516,7 +515,7 @@ class JourneyFile(Strict):
 class Journey(BaseModel):
     """A validated journey: the file's top level plus typed steps."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     id: str
     name: str
