@@ -64,3 +64,28 @@ def test_given_tracing_on_as_deployed_when_a_step_handler_is_imported_then_xray_
 
     assert top_level(loaded["messaging"]) == {"aws_xray_sdk"}  # X-Ray patches botocore only here
     assert "httpx" in top_level(loaded["actions"]) and not {"liquid", "babel", "moto", "idempotency"} & top_level(loaded["actions"])
+
+
+CLI_PROBE = """
+import json, sys
+from journeys.cli.main import main
+seen = {}
+for name, args in (("validate", ["validate", sys.argv[1]]), ("run", ["run", *sys.argv[1:]])):
+    main(args, standalone_mode=False)
+    seen[name] = sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in ("httpx", "moto", "aws_xray_sdk")}
+                        | ({"journeys.actions"} if "journeys.actions" in sys.modules else set()))
+print(json.dumps(seen), file=sys.stderr)
+"""
+
+
+def test_given_the_cli_when_a_journey_is_validated_then_run_then_moto_loads_only_for_the_run_and_httpx_never(tmp_path):
+    from conftest import SHARED
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LAMBDA_"))}
+    done = subprocess.run([sys.executable, "-c", CLI_PROBE, str(SHARED / "lead-nurturing.journey.yaml"), "--contact",
+                           str(SHARED / "contacts" / "ada.json"), "--start", "2026-01-05T08:00:00Z", "--json"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)  # no statemachines/actions.yaml here
+
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stderr.strip().splitlines()[-1])
+    assert seen == {"validate": [], "run": ["moto"]}  # a journey without integration steps needs no HTTP client

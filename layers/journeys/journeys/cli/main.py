@@ -65,14 +65,17 @@ def _cross_check(journeys: list, actions_file: str | None) -> set[str | None] | 
     """Action steps against the actions file; start/exit targets against the other journeys when
     several were given (journeys.language.crossrefs). Prints each file's problems and returns the
     files that have some; None when the actions file itself is bad (its errors printed)."""
-    from journeys.actions import ActionError
     from journeys.language.crossrefs import DEFAULT_ACTIONS_FILE, check_journeys, load_actions
 
-    try:
-        actions = load_actions(actions_file or DEFAULT_ACTIONS_FILE)
-    except ActionError as error:
-        _error(str(error))
-        return None
+    actions, path = None, actions_file or DEFAULT_ACTIONS_FILE
+    if Path(path).is_file():  # the Action modules (httpx, ...) load only when there is a file to check
+        from journeys.actions import ActionError
+
+        try:
+            actions = load_actions(path)
+        except ActionError as error:
+            _error(str(error))
+            return None
     known = [journey.id for journey in journeys] if len(journeys) > 1 else None
     errors = check_journeys(journeys, actions, known_journeys=known)
     for error in errors:
@@ -151,12 +154,13 @@ def _valid_contact(contact_file: str, contact: dict) -> dict:
     by its field, values as the webhook would store them (`subscribed: "no"` is false)."""
     from pydantic import ValidationError
 
-    from journeys.actions.errors import describe_validation_error
     from journeys.language.contact_model import ContactIn
 
     try:
         return ContactIn.model_validate(contact).as_contact()
     except ValidationError as error:
+        from journeys.actions.errors import describe_validation_error  # (the package loads httpx: only on error)
+
         _fail(f"{contact_file}: " + "; ".join(f"{key}: {message}" for key, message in describe_validation_error(error)))
 
 

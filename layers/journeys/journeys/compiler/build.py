@@ -482,13 +482,16 @@ def plan(root: Path) -> tuple[dict[Path, str], list[str]]:
 def cross_check(root: Path, journeys: list[Journey]) -> None:
     """Every Action step against statemachines/actions.yaml (when there is one) and every start/exit
     target against the stack's journeys (journeys.language.crossrefs)."""
-    from journeys.actions import ActionError
     from journeys.language.crossrefs import check_journeys, load_actions
 
-    try:
-        actions = load_actions(str(root / STATEMACHINES / "actions.yaml"))
-    except ActionError as error:
-        raise BuildError(str(error)) from None
+    actions, path = None, root / STATEMACHINES / "actions.yaml"
+    if path.is_file():
+        from journeys.actions import ActionError
+
+        try:
+            actions = load_actions(str(path))
+        except ActionError as error:
+            raise BuildError(str(error)) from None
     errors = check_journeys(journeys, actions, known_journeys=[j.id for j in journeys])
     if errors:
         raise BuildError("\n".join(str(error) for error in errors))
