@@ -4,7 +4,8 @@
     environment a deployed function has (template.yaml: tracing on inside Lambda, metrics on,
     idempotency on, table names set), timed inside the process; as a ratio to a bare
     `import boto3` timed the same way, in the same run, fresh processes taken in turn
-    (boto3, entry, messaging, ... boto3, entry, ...) so a machine's drift hits all alike.
+    (boto3, entry, messaging, ... boto3, entry, ...) so a machine's drift hits all alike. Packages
+    the layer does not ship (NOT_IN_LAYER) are hidden from the probe.
     Target (issue 11): <= 2.0x for every handler; moonshot 1.5x.
 (b) `journeys run` of lead-nurturing for Ada: wall time from the process's start to the first
     StartExecution (start-up: imports, compile, the moto world) and from there to the exit (the run).
@@ -46,8 +47,18 @@ DEPLOYED_ENV = {
     "JOURNEY_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:bench_{journey}:live",
 }
 
+# Installed here for the CLI but not in the Lambda layer (layers/journeys/requirements.txt): httpx
+# imports its own command line (rich, click) when they are installed, so the probe hides them as
+# the deployed function's path does.
+NOT_IN_LAYER = ("rich", "click", "moto", "pytest")
+
 IMPORT_PROBE = """
 import sys, time, json
+class NotInLayer:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in json.loads(sys.argv[4]):
+            raise ModuleNotFoundError(name)
+sys.meta_path.insert(0, NotInLayer())
 sys.path.insert(0, sys.argv[1])
 started = time.perf_counter()
 if sys.argv[2] == "boto3":
@@ -67,7 +78,7 @@ def deployed_env() -> dict[str, str]:
 
 def import_once(target: str) -> dict:
     folder = REPO / "functions" / target if target != "boto3" else REPO
-    done = subprocess.run([sys.executable, "-c", IMPORT_PROBE, str(folder), target, json.dumps(HEAVY)],
+    done = subprocess.run([sys.executable, "-c", IMPORT_PROBE, str(folder), target, json.dumps(HEAVY), json.dumps(NOT_IN_LAYER)],
                           env=deployed_env(), capture_output=True, text=True, cwd=tempfile.gettempdir())
     if done.returncode:
         raise SystemExit(f"importing {target} failed:\n{done.stderr}")

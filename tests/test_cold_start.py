@@ -4,7 +4,7 @@ Behaviour, not timing (bench/bench_startup.py prints the times): each handler is
 fresh process, as Lambda imports it, and the heavy modules it must not load are absent from
 sys.modules. Liquid (and babel) load on the first template that renders, Powertools Idempotency
 on the first step that does work, X-Ray only when tracing is on, httpx only in the actions
-function, moto never in a handler.
+function, moto and PyYAML never in a handler (a deployed function reads no YAML).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ for group in sys.argv[1:]:
     spec.loader.exec_module(module)
     assert callable(module.lambda_handler)
     loaded[group] = sorted(name for name in sys.modules if name.split(".")[0] in
-                           ("liquid", "babel", "aws_xray_sdk", "httpx", "moto", "rich", "click")
+                           ("liquid", "babel", "aws_xray_sdk", "httpx", "moto", "rich", "click", "yaml")
                            or name.startswith("aws_lambda_powertools.utilities.idempotency"))
 print(json.dumps(loaded))
 """
