@@ -12,7 +12,10 @@ loudly when one of these names moves).
    qualifier. Locally no version is published, so the machine itself is what `live` points at; the
    execution ARN is `arn:...:execution:NAME:<execution name>`, as on AWS. Version ARNs (`:NAME:3`)
    stay moto's own.
-6. `moto.batch` is registered without running its __init__ (which loads all of EC2): start-up.
+6. DynamoDB single-item writes are atomic, as on AWS: moto checks a ConditionExpression and then
+   writes, and two threads can interleave between the two (both "win" a conditional claim). One
+   lock around moto's item writes makes each write one step, so "only once" tests mean something.
+7. `moto.batch` is registered without running its __init__ (which loads all of EC2): start-up.
 
 How virtual time moves (VirtualWaits): a Wait state or a callback registers a sleeper (its
 execution, its deadline). The clock stands still while any running execution is busy; when every
@@ -37,7 +40,7 @@ import moto
 
 
 def _batch_without_ec2() -> None:
-    """6. moto's Step Functions interpreter imports `moto.batch.utils` (JobStatus, for batch Tasks we
+    """7. moto's Step Functions interpreter imports `moto.batch.utils` (JobStatus, for batch Tasks we
     never run); `moto.batch`'s __init__ loads its models, which load all of moto's EC2 (about 1 s of
     every `journeys run`'s start-up). The package is registered without that __init__: its submodules
     import as usual, and a name of the package itself (batch_backends) loads the models on first use."""
@@ -65,6 +68,7 @@ def _batch_without_ec2() -> None:
 _batch_without_ec2()
 
 from moto.awslambda_simple.models import LambdaSimpleBackend  # noqa: E402 - after the batch stand-in
+from moto.dynamodb.models import DynamoDBBackend  # noqa: E402
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl  # noqa: E402
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils  # noqa: E402
 from moto.stepfunctions.parser.api import ExecutionStatus  # noqa: E402
@@ -84,6 +88,7 @@ PINNED_MOTO = "5.2.5"
 MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 Dispatch = Callable[[str, dict[str, Any]], Any]
+DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 
 
 def function_name(arn_or_name: str) -> str:
@@ -283,7 +288,18 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         def time():
             return clock.now().timestamp()
 
-    saved = [
+    item_writes_lock = threading.RLock()
+
+    def atomic(method):
+        def write(self, *args, **kwargs):
+            with item_writes_lock:
+                return method(self, *args, **kwargs)
+        return write
+
+    saved = [(DynamoDBBackend, name, getattr(DynamoDBBackend, name)) for name in DYNAMODB_WRITES]
+    for name in DYNAMODB_WRITES:
+        setattr(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name)))
+    saved += [
         (LambdaSimpleBackend, "invoke", LambdaSimpleBackend.invoke),
         (WaitFunction, "_wait_interval", WaitFunction._wait_interval),
         (timestamp_wait, "datetime", timestamp_wait.datetime),
