@@ -230,7 +230,7 @@ def test_given_a_mistake_in_entry_criteria_or_apply_to_then_it_is_named_the_same
     # When loaded, Then each names its own key
     assert load_errors(path) == "\n".join([
         f"{path}: entry.criteria.value: 'in' needs a list",
-        f"{path}: step 'a': apply_to.op: unknown operator 'exists_not'; valid: {OPERATORS}",
+        f"{path}: step 'a': apply_to.op: unknown operator 'exists_not' (did you mean 'exists'?); valid: {OPERATORS}",
     ])
 
 

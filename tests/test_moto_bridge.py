@@ -371,3 +371,27 @@ def test_given_observed_requests_then_each_request_is_seen_once_and_the_patch_is
         boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="journeys.example")
     assert seen == [("sesv2", "CreateEmailIdentity")]
     assert BotocoreStubber.__call__ is original
+
+def test_given_the_bridge_imported_then_moto_ec2_is_not_loaded_and_moto_batch_still_works_when_used():
+    # Start-up (issue 8 item 18): moto.batch's __init__ would load all of EC2 for a name the
+    # Step Functions interpreter imports; the bridge registers the package without it.
+    import subprocess
+    import sys
+
+    probe = """
+import sys
+import journeys.local.moto_bridge
+assert "moto.ec2" not in sys.modules, "moto.batch's __init__ ran: EC2 loaded"
+import boto3
+from moto import mock_aws
+from moto.batch import batch_backends
+with mock_aws():
+    assert boto3.client("batch", region_name="us-east-1").describe_compute_environments()["computeEnvironments"] == []
+print("ok", type(batch_backends).__name__)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"})
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["ok", "BackendDict"]
+

@@ -1,9 +1,10 @@
 """Offline infrastructure validators: where they live and how they run (no AWS account, no network).
 
-The tools come from `scripts/setup`: .venv-sam (aws-sam-cli, cfn-lint, aws-sam-translator, pinned in
-tests/infra/requirements-sam.lock.txt; a separate venv because aws-sam-cli pins boto3 its own way)
-and node_modules (asl-validator from package-lock.json). A missing tool FAILS the test when CI=true
-and skips it (saying how to install it) otherwise.
+The tools come from `scripts/setup-validators`: .venv-sam (aws-sam-cli, cfn-lint, aws-sam-translator,
+pinned in tests/infra/requirements-sam.lock.txt; a separate venv because aws-sam-cli pins boto3 its own
+way) and node_modules (asl-validator from package-lock.json). The first test that finds a tool missing
+runs that script (once per test session); a tool still missing then FAILS the test when CI=true and
+skips it (saying how to install it) otherwise.
 """
 
 from __future__ import annotations
@@ -33,13 +34,36 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
-def require(path: Path) -> Path:
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        message = f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path} is missing: run scripts/setup (creates .venv-sam, runs npm ci)"
-        if in_ci():
-            pytest.fail(message + " [CI=true: the infrastructure validators are required]")
-        pytest.skip(message)
-    return path
+SETUP_VALIDATORS = REPO / "scripts" / "setup-validators"
+_setup_ran: dict[Path, subprocess.CompletedProcess] = {}  # installer -> its result, once per session
+
+
+def install_validators(installer: Path = SETUP_VALIDATORS) -> subprocess.CompletedProcess:
+    """Run scripts/setup-validators once per test session (the README's test command installs what
+    it needs; `scripts/setup` only sets up what running a journey needs)."""
+    if installer not in _setup_ran:
+        print(f"\ninfra tools missing: running {installer.name} (once per session)", flush=True)
+        _setup_ran[installer] = subprocess.run(["bash", str(installer)], cwd=REPO, capture_output=True, text=True,
+                                               stdin=subprocess.DEVNULL, timeout=1800)
+    return _setup_ran[installer]
+
+
+def _executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def require(path: Path, installer: Path = SETUP_VALIDATORS) -> Path:
+    if _executable(path):
+        return path
+    installed = install_validators(installer)
+    if _executable(path):
+        return path
+    why = (installed.stdout + installed.stderr).strip().splitlines()[-1:] or ["no output"]
+    message = (f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path} is missing after running "
+               f"scripts/setup-validators (exit {installed.returncode}: {why[0]})")
+    if in_ci():
+        pytest.fail(message + " [CI=true: the infrastructure validators are required]")
+    pytest.skip(message)
 
 
 def run_offline(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess:

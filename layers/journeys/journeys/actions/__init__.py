@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from journeys.actions.errors import (
@@ -102,6 +101,8 @@ def load_actions_file(path: str | Path) -> dict[str, ActionSpec]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ActionsFileError(file, [f"cannot read: {exc.strerror or exc}"]) from None
+    import yaml  # here: the deployed actions function reads Actions from DynamoDB, never a file (cold start)
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -16,7 +16,7 @@ EMAIL = r"^[^@\s]+@[^@\s]+$"  # loose on purpose: the CRM is the judge of what a
 
 
 class CrmConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     base_url: str
     # A secret reference is the norm; a literal key is accepted but kept as SecretStr so it never prints.
     api_key: SecretRef | SecretStr | None = None
@@ -25,7 +25,7 @@ class CrmConfig(BaseModel):
 
 
 class CreateTask(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     subject: str = Field(min_length=1)
     contact_email: str = Field(pattern=EMAIL)
     owner: str | None = None
@@ -34,13 +34,13 @@ class CreateTask(BaseModel):
 
 
 class UpsertContact(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     email: str = Field(pattern=EMAIL)
     fields: dict = Field(default_factory=dict)
 
 
 class CreateDeal(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     name: str = Field(min_length=1)
     contact_email: str = Field(pattern=EMAIL)
     amount: float | None = None

@@ -48,7 +48,7 @@ def _climbs(path: str) -> bool:
 
 
 class Auth(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     type: Literal["bearer", "basic", "header"]
     secret: str = Field(min_length=1, description="secret name; for basic the value is 'user:password'")
     header: str | None = Field(None, description="header name, for type 'header'")
@@ -61,7 +61,7 @@ class Auth(BaseModel):
 
 
 class HttpConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     base_url: str
     headers: dict[str, str | SecretRef] = Field(default_factory=dict, description="sent on every call")
     auth: Auth | None = None
@@ -70,7 +70,7 @@ class HttpConfig(BaseModel):
 
 
 class RequestInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
     path: str = Field("", description="appended to base_url")
     query: dict[str, Any] = Field(default_factory=dict, description="scalars or lists of them; None is left out")

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import click
 
-from journeys.actions import ActionError, OutboundPolicy, load_actions_file
+# journeys.actions (httpx and the modules) is imported by the commands that use it: every other
+# command of the CLI (validate, run, ...) starts without it.
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -29,11 +30,15 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _policy(no_loopback: bool) -> OutboundPolicy:
+    from journeys.actions import OutboundPolicy
+
     env = OutboundPolicy.from_env()
     return OutboundPolicy(allow_loopback=not no_loopback, allowlist=env.allowlist)
 
 
 def _spec(action_id: str, actions_file: str):
+    from journeys.actions import ActionError, load_actions_file
+
     try:
         specs = load_actions_file(actions_file)
     except ActionError as error:
@@ -101,7 +106,7 @@ def test(action_id: str, actions_file: str, no_loopback: bool) -> None:
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds per attempt.")
 def call(action_id: str, function: str, input_text: str, actions_file: str, no_loopback: bool, timeout: float) -> None:
     """Function test: run the real call and print the response {status, headers, body}."""
-    from journeys.actions import run_action
+    from journeys.actions import ActionError, run_action
 
     spec = _spec(action_id, actions_file)
     try:
@@ -130,6 +135,7 @@ def deploy(actions_file: str, table: str, region: str | None, prune: bool) -> No
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from journeys.actions import ActionError, load_actions_file
     from journeys.runtime.integrations import ActionStore, stored_actions
 
     try:

@@ -61,6 +61,33 @@ def _read_json(path: str | None, what: str) -> dict:
     return value
 
 
+def _cross_check(journeys: list, actions_file: str | None) -> set[str | None] | None:
+    """Action steps against the actions file; start/exit targets against the other journeys when
+    several were given (journeys.language.crossrefs). Prints each file's problems and returns the
+    files that have some; None when the actions file itself is bad (its errors printed)."""
+    from journeys.language.crossrefs import DEFAULT_ACTIONS_FILE, check_journeys, load_actions
+
+    actions, path = None, actions_file or DEFAULT_ACTIONS_FILE
+    if Path(path).is_file():  # the Action modules (httpx, ...) load only when there is a file to check
+        from journeys.actions import ActionError
+
+        try:
+            actions = load_actions(path)
+        except ActionError as error:
+            _error(str(error))
+            return None
+    known = [journey.id for journey in journeys] if len(journeys) > 1 else None
+    errors = check_journeys(journeys, actions, known_journeys=known)
+    for error in errors:
+        _error(str(error) if len(error.problems) == 1 else f"{len(error.problems)} problems\n{error}")
+    return {error.file for error in errors}
+
+
+ACTIONS_OPTION = click.option(
+    "--actions", "actions_file", type=click.Path(dir_okay=False, exists=True),
+    help="Actions file to check action steps against (default: statemachines/actions.yaml when it exists).")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Customer journeys as AWS Step Functions state machines."""
@@ -69,12 +96,14 @@ def main() -> None:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--allow-incomplete", is_flag=True, help="Compile steps with missing settings as skips.")
-def validate(files: tuple[str, ...], allow_incomplete: bool) -> None:
+@ACTIONS_OPTION
+def validate(files: tuple[str, ...], allow_incomplete: bool, actions_file: str | None) -> None:
     """Check journey files; errors name the file, the step and the key."""
-    failed = False
-    for file in files:  # every file, so that one run shows every error
-        journey = _load_or_report(file, allow_incomplete)
-        if journey is None:
+    loaded = {file: _load_or_report(file, allow_incomplete) for file in files}  # every file: one run shows every error
+    crossed = _cross_check([journey for journey in loaded.values() if journey is not None], actions_file)
+    failed = crossed is None
+    for file, journey in loaded.items():
+        if journey is None or (crossed is not None and journey.source in crossed):
             failed = True
         else:
             click.echo(f"{file}: ok ({len(journey.steps)} steps)")
@@ -87,13 +116,16 @@ def validate(files: tuple[str, ...], allow_incomplete: bool) -> None:
 @click.option("-o", "--out", default=None, type=click.Path(file_okay=False), help="Output folder (default: beside each file).")
 @click.option("--allow-incomplete", is_flag=True, help="Compile steps with missing settings as skips.")
 @click.option("--check", is_flag=True, help="Fail if a compiled file is missing or stale instead of writing it.")
-def compile_(files: tuple[str, ...], out: str | None, allow_incomplete: bool, check: bool) -> None:
+@ACTIONS_OPTION
+def compile_(files: tuple[str, ...], out: str | None, allow_incomplete: bool, check: bool, actions_file: str | None) -> None:
     """Compile journeys to <id>.asl.json (deterministic: same input, same bytes)."""
     from journeys.compiler import compile_journey
 
+    journeys = {file: _load(file, allow_incomplete) for file in files}
+    if _cross_check(list(journeys.values()), actions_file) != set():
+        sys.exit(1)
     stale = []
-    for file in files:
-        journey = _load(file, allow_incomplete)
+    for file, journey in journeys.items():
         try:
             text = compile_journey(journey).to_json()
         except JourneyFileError as error:  # the definition is over the Step Functions size limit
@@ -108,6 +140,8 @@ def compile_(files: tuple[str, ...], out: str | None, allow_incomplete: bool, ch
         click.echo(f"{file} -> {target}")
     if stale:
         _fail("stale or missing (run `journeys compile`): " + ", ".join(stale))
+    if check:
+        click.echo(f"up to date: {len(files)} file{'s' if len(files) != 1 else ''}")
 
 
 @main.command()
@@ -124,7 +158,6 @@ def _valid_contact(contact_file: str, contact: dict) -> dict:
     at most CONTACT_MAX_BYTES."""
     from pydantic import ValidationError
 
-    from journeys.actions.errors import describe_validation_error
     from journeys.language.contact_model import ContactIn, ContactTooLarge, check_contact_size
 
     try:
@@ -134,6 +167,8 @@ def _valid_contact(contact_file: str, contact: dict) -> dict:
     except ContactTooLarge as error:
         _fail(f"{contact_file}: {error}")
     except ValidationError as error:
+        from journeys.actions.errors import describe_validation_error  # (the package loads httpx: only on error)
+
         _fail(f"{contact_file}: " + "; ".join(f"{key}: {message}" for key, message in describe_validation_error(error)))
 
 

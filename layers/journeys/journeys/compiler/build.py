@@ -570,6 +570,7 @@ def plan(root: Path, optimize: str | None = None) -> tuple[dict[Path, str], list
     sends_may_wait = bool(policies.get("quiet_hours") or policies.get("send_rate"))
     for b in built:
         b.express = express_misfit(b.compiled, b.journey.id in exited, sends_may_wait) is None
+    cross_check(root, [b.journey for b in built])
     ids = [b.logical_id for b in built]
     if len(set(ids)) != len(ids):
         raise BuildError("two journey ids map to the same CloudFormation logical id: " + ", ".join(sorted(ids)))
@@ -602,6 +603,24 @@ def _says_optimize(path: Path) -> bool:
 def _exits_other_journeys(journey: Journey) -> set[str]:
     return {step.settings["journey"] for step in journey.steps
             if step.type == "exit_journey" and step.settings.get("journey") not in (None, journey.id)}
+
+
+def cross_check(root: Path, journeys: list[Journey]) -> None:
+    """Every Action step against statemachines/actions.yaml (when there is one) and every start/exit
+    target against the stack's journeys (journeys.language.crossrefs)."""
+    from journeys.language.crossrefs import check_journeys, load_actions
+
+    actions, path = None, root / STATEMACHINES / "actions.yaml"
+    if path.is_file():
+        from journeys.actions import ActionError
+
+        try:
+            actions = load_actions(str(path))
+        except ActionError as error:
+            raise BuildError(str(error)) from None
+    errors = check_journeys(journeys, actions, known_journeys=[j.id for j in journeys])
+    if errors:
+        raise BuildError("\n".join(str(error) for error in errors))
 
 
 def stale(root: Path, optimize: str | None = None) -> list[Path]:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from journeys.language import templates
 from journeys.compiler.graph import EXIT, Graph, references
-from journeys.language.errors import JourneyFileError, Problem
+from journeys.language.errors import JourneyFileError, Problem, did_you_mean
 from journeys.gcpause import paused_gc
 from journeys.language.model import (
     ACTION_TYPES,
@@ -50,7 +51,7 @@ def _parse(text: str, file: str | None, allow_incomplete: bool) -> tuple[Journey
         top = JourneyFile.model_validate(raw)
     except ValidationError as error:
         # Report top-level errors; steps are checked one by one below when they are a list.
-        problems += [p for p in _problems(error, raw) if not (p.key or "").startswith("steps.")]
+        problems += [p for p in _problems(error, raw, JourneyFile) if not (p.key or "").startswith("steps.")]
         top = None
     raw_steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
     skip_incomplete = allow_incomplete or raw.get("incomplete") == "skip"
@@ -104,7 +105,7 @@ def _steps(raw_steps: list, skip_incomplete: bool, problems: list[Problem]):
         try:
             step = Step.model_validate(raw)
         except ValidationError as error:
-            problems += [Problem(p.message, label, p.key) for p in _problems(error, raw)]
+            problems += [Problem(p.message, label, p.key) for p in _problems(error, raw, Step)]
             continue
         if step.id in seen:
             problems.append(Problem(f"duplicate step id (also step #{seen[step.id] + 1})", step.id, "id"))
@@ -139,7 +140,7 @@ def _type_problem(step_type: Any) -> str | None:
     if step_type is None:
         return f"required key is missing; valid types: {valid}"
     if not isinstance(step_type, str) or step_type not in SETTINGS:
-        return f"unknown step type {step_type!r}; valid types: {valid}"
+        return f"unknown step type {step_type!r}{did_you_mean(step_type, SETTINGS)}; valid types: {valid}"
     return None
 
 
@@ -148,7 +149,7 @@ def _settings(step: Step):
     try:
         validated = SETTINGS[step.type].model_validate(step.settings)
     except ValidationError as error:
-        return [Problem(p.message, step.id, f"settings.{p.key}" if p.key else "settings") for p in _problems(error, step.settings)]
+        return [Problem(p.message, step.id, f"settings.{p.key}" if p.key else "settings") for p in _problems(error, step.settings, SETTINGS[step.type])]
     bad_templates = templates.check(step.settings)
     if bad_templates:
         return [Problem(message, step.id, f"settings.{key}") for key, message in bad_templates]
@@ -161,7 +162,7 @@ def _check_references(steps: list[Step], problems: list[Problem]) -> None:
         for key, target in references(step):
             if target is None or target in ids or (key in ("next", "settings.else") and target == EXIT):
                 continue
-            problems.append(Problem(f"names no step: {target!r}", step.id, key))
+            problems.append(Problem(f"names no step: {target!r}{did_you_mean(target, ids)}", step.id, key))
 
 
 def _dollar_key(value: Any, path: str = "") -> str | None:
@@ -181,7 +182,7 @@ def _dollar_key(value: Any, path: str = "") -> str | None:
     return None
 
 
-def _problems(error: ValidationError, raw: Any) -> list[Problem]:
+def _problems(error: ValidationError, raw: Any, model: type[BaseModel]) -> list[Problem]:
     """pydantic's errors as problems a user can act on: locations are keys of the file (`raw`, what was
     validated), never pydantic's names for union members; of a union, only the member that came
     closest to matching speaks; each (key, message) once."""
@@ -191,7 +192,7 @@ def _problems(error: ValidationError, raw: Any) -> list[Problem]:
     for item, parts, member in located:
         if member is not None and closest[member[0]] != member[1]:
             continue
-        problem = Problem(_message(item), key=".".join(parts) or None)
+        problem = Problem(_message(item, model), key=".".join(parts) or None)
         unique.setdefault((problem.key, problem.message), problem)
     return list(unique.values())
 
@@ -236,6 +237,50 @@ def _closest_members(located: list) -> dict[tuple, str]:
     return {where: max(members, key=members.get) for where, members in depth.items()}
 
 
+def _known_keys(model: type[BaseModel], loc: tuple) -> set[str]:
+    """The keys valid where pydantic found an unknown one: the fields (and aliases) of every model
+    that `loc` can lead to from `model` (through lists, dicts, optionals and unions)."""
+    types: list[Any] = [model]
+    for part in loc:
+        if _is_member_name(part):
+            named = [t for t in _flatten(types) if getattr(t, "__name__", None) == part]
+            types = named or types  # pydantic names the union member it tried: only its keys
+            continue
+        types = [inner for t in _flatten(types) for inner in _inside(t, part)]
+    return {name for t in _flatten(types) if _is_model(t) for field_name, info in t.model_fields.items()
+            for name in (field_name, info.alias) if name}
+
+
+def _is_model(t: Any) -> bool:
+    return isinstance(t, type) and issubclass(t, BaseModel)
+
+
+def _flatten(types: list[Any]) -> list[Any]:
+    """Optionals, unions and Annotated unwrapped to the types they allow."""
+    flat = []
+    for t in types:
+        origin = get_origin(t)
+        if origin is Annotated:
+            flat += _flatten([get_args(t)[0]])
+        elif origin in (Union, UnionType):
+            flat += _flatten(list(get_args(t)))
+        else:
+            flat.append(t)
+    return flat
+
+
+def _inside(t: Any, part: Any) -> list[Any]:
+    if _is_model(t):
+        info = t.model_fields.get(part) or next((f for f in t.model_fields.values() if f.alias == part), None)
+        return [info.annotation] if info else []
+    origin, args = get_origin(t), get_args(t)
+    if origin in (list, tuple, set, frozenset) and args:
+        return [args[0]]
+    if origin is dict and len(args) == 2:
+        return [args[1]]
+    return []
+
+
 # What a key that must match a pattern may hold, in words (pydantic would print the regex).
 PATTERN_HINTS = {
     "journey": "lowercase letters, digits and '-', starting with a letter or digit, at most 40 characters (it names the state machine)",
@@ -246,9 +291,9 @@ PATTERN_HINTS = {
 }
 
 
-def _message(item: dict) -> str:
+def _message(item: dict, model: type[BaseModel]) -> str:
     if item["type"] == "extra_forbidden":
-        return "unknown key"
+        return "unknown key" + did_you_mean(item["loc"][-1], _known_keys(model, item["loc"][:-1]))
     if item["type"] == "missing":
         return "required key is missing"
     key = next((part for part in reversed(item["loc"]) if isinstance(part, str)), None)

@@ -18,6 +18,7 @@ from journeys.language.policies import JourneyPolicies
 from journeys.language.durations import DurationError, parse_duration, parse_wait, timestamp_operand_is_valid
 from journeys.language.secret_refs import is_secret_ref
 from journeys.language.timezones import known_timezone
+from journeys.language.errors import did_you_mean
 
 ID = r"^[a-z0-9][a-z0-9-]{0,39}$"
 STEP_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -27,7 +28,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 def _checked_by(parse):
@@ -77,7 +78,7 @@ class FieldCondition(Strict):
     @classmethod
     def _known_operator(cls, value: Any) -> Any:
         if not isinstance(value, str) or value not in OPERATORS:
-            raise ValueError(f"unknown operator {value!r}; valid: {', '.join(OPERATORS)}")
+            raise ValueError(f"unknown operator {value!r}{did_you_mean(value, OPERATORS)}; valid: {', '.join(OPERATORS)}")
         return value
 
     @field_validator("value")
@@ -147,9 +148,8 @@ Condition = Annotated[
     ],
     Discriminator(_condition_kind, custom_error_type="condition_shape", custom_error_message=CONDITION_SHAPE),
 ]
-AllCondition.model_rebuild()
-AnyCondition.model_rebuild()
-NotCondition.model_rebuild()
+# Models build their validators on first use (Strict: defer_build), forward references included: a
+# Lambda that validates two step types does not build all of them at import (cold start, issue 11).
 
 # ---------------------------------------------------------------- step settings
 
@@ -519,7 +519,7 @@ class JourneyFile(Strict):
 class Journey(BaseModel):
     """A validated journey: the file's top level plus typed steps."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     id: str
     name: str

@@ -14,17 +14,18 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-from liquid import Environment, RenderContext
-from liquid.builtin.output import Output, OutputNode
-from liquid.stringify import to_liquid_string
-from liquid.exceptions import LiquidError
-from liquid.undefined import Undefined
-
 from journeys import clock
 from journeys.language.model import NOT_TEMPLATES
 from journeys.language.secret_refs import is_secret_ref
 
-_ENV = Environment()
+
+@lru_cache(maxsize=1)
+def _env():
+    """Liquid, imported on the first template that needs it: a Lambda whose steps render nothing
+    (tags, control) never pays for Liquid and the babel it pulls in (cold start, issue 11)."""
+    from liquid import Environment
+
+    return Environment()
 
 # ---------------------------------------------------------------------------- URLs
 # A value rendered into a URL's path or query is data: percent-encoded whole ('/', '?', '&', '#', '..'
@@ -33,19 +34,25 @@ _ENV = Environment()
 _PATH_BEGUN = re.compile(r"^(/|[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*[/?#])")
 
 
-class _UrlOutputNode(OutputNode):
-    def render_to_output(self, context: RenderContext, buffer) -> int:
-        text = to_liquid_string(self.expression.evaluate(context), False)
-        so_far = buffer.getvalue() if hasattr(buffer, "getvalue") else ""
-        return buffer.write(quote(text, safe="") if _PATH_BEGUN.match(so_far) else text)
+@lru_cache(maxsize=1)
+def _url_env():
+    """Liquid whose outputs percent-encode inside a URL's path or query (imported when first used)."""
+    from liquid import Environment
+    from liquid.builtin.output import Output, OutputNode
+    from liquid.stringify import to_liquid_string
 
+    class UrlOutputNode(OutputNode):
+        def render_to_output(self, context, buffer) -> int:
+            text = to_liquid_string(self.expression.evaluate(context), False)
+            so_far = buffer.getvalue() if hasattr(buffer, "getvalue") else ""
+            return buffer.write(quote(text, safe="") if _PATH_BEGUN.match(so_far) else text)
 
-class _UrlOutput(Output):
-    node_class = _UrlOutputNode
+    class UrlOutput(Output):
+        node_class = UrlOutputNode
 
-
-_URL_ENV = Environment()
-_URL_ENV.add_tag(_UrlOutput)
+    env = Environment()
+    env.add_tag(UrlOutput)
+    return env
 
 
 def render_url(source: str, context: Mapping[str, Any]) -> str:
@@ -56,7 +63,7 @@ def render_url(source: str, context: Mapping[str, Any]) -> str:
 
 @lru_cache(maxsize=1024)
 def _parse_url(source: str):
-    return _URL_ENV.from_string(source)
+    return _url_env().from_string(source)
 
 
 class TemplateError(ValueError):
@@ -76,8 +83,10 @@ UNDEFINED = _Undefined()
 @lru_cache(maxsize=4096)
 def parse(source: str):
     """A parsed template; raises TemplateError with Liquid's own message."""
+    from liquid.exceptions import LiquidError
+
     try:
-        return _ENV.from_string(source)
+        return _env().from_string(source)
     except LiquidError as error:
         first_line = str(error).splitlines()[0]
         raise TemplateError(f"invalid template {source!r}: {first_line}") from None
@@ -119,10 +128,10 @@ _NO_TEMPLATE_FILES = {"include", "render"}
 def validate(source: str) -> None:
     """Raise TemplateError unless `source` parses and uses only filters and tags of the one environment."""
     analysis = parse(source).analyze(include_partials=False)  # partials: none exist, reported below
-    unknown_filters = sorted(name for name in analysis.filters if name not in _ENV.filters)
+    unknown_filters = sorted(name for name in analysis.filters if name not in _env().filters)
     if unknown_filters:
         raise TemplateError(f"invalid template {source!r}: unknown filter {_names(unknown_filters)}")
-    file_tags = sorted(name for name in analysis.tags if name in _NO_TEMPLATE_FILES or name not in _ENV.tags)
+    file_tags = sorted(name for name in analysis.tags if name in _NO_TEMPLATE_FILES or name not in _env().tags)
     if file_tags:
         raise TemplateError(f"invalid template {source!r}: tag {_names(file_tags)} is not available (a journey has no template files)")
 
@@ -138,9 +147,13 @@ def scope(contact: Mapping, event: Mapping | None = None, journey: Mapping | Non
 def render(source: str, context: Mapping[str, Any], *, when_undefined: Any = "") -> Any:
     """Render one template; a lone output keeps its type. An undefined lone output gives `when_undefined`
     ('' by default, as the contract says); in any other template an undefined variable renders empty."""
-    template = parse(source)
     if "{" not in source:
-        return source
+        return source  # plain text: nothing to render, no need for Liquid
+    from liquid import RenderContext
+    from liquid.builtin.output import OutputNode
+    from liquid.undefined import Undefined
+
+    template = parse(source)
     nodes = [node for node in template.nodes if not (isinstance(node, str) or _is_blank_text(node))]
     if len(nodes) == 1 and isinstance(nodes[0], OutputNode) and source.strip().startswith("{{") and source.strip().endswith("}}"):
         value = nodes[0].expression.evaluate(RenderContext(template, globals=template.make_globals(context)))
@@ -171,5 +184,7 @@ def render_settings(settings: Any, context: Mapping[str, Any], path: str = "") -
 
 
 def _is_blank_text(node: Any) -> bool:
+    from liquid.builtin.output import OutputNode
+
     text = getattr(node, "text", None)
     return isinstance(text, str) and not text.strip() and not isinstance(node, OutputNode)

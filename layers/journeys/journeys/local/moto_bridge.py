@@ -24,6 +24,7 @@ loudly when one of these names moves).
 8. ListMapRuns / DescribeMapRun while some execution's interpreter has not started yet: moto
    raises AttributeError (that environment is None); here such an execution has no Map Run yet,
    as on AWS.
+9. `moto.batch` is registered without running its __init__ (which loads all of EC2): start-up.
 
 How virtual time moves (VirtualWaits): a Wait state or a callback registers a sleeper (its
 execution, its deadline). The clock stands still while any running execution is busy; when every
@@ -45,26 +46,56 @@ from contextlib import contextmanager
 from typing import Any
 
 import moto
-from moto.awslambda_simple.models import LambdaSimpleBackend
-from moto.dynamodb.models import DynamoDBBackend
-from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-from moto.stepfunctions.parser.api import ExecutionStatus
-from moto.stepfunctions.parser.api import ResourceNotFound as MapRunNotFound
+
+
+def _batch_without_ec2() -> None:
+    """9. moto's Step Functions interpreter imports `moto.batch.utils` (JobStatus, for batch Tasks we
+    never run); `moto.batch`'s __init__ loads its models, which load all of moto's EC2 (about 1 s of
+    every `journeys run`'s start-up). The package is registered without that __init__: its submodules
+    import as usual, and a name of the package itself (batch_backends) loads the models on first use."""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    if "moto.batch" in sys.modules:
+        return
+    spec = importlib.util.find_spec("moto.batch")
+    package = types.ModuleType("moto.batch")
+    package.__spec__, package.__path__, package.__file__ = spec, list(spec.submodule_search_locations), spec.origin
+    package.__package__ = "moto.batch"
+
+    def load_on_use(name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(importlib.import_module("moto.batch.models"), name)
+
+    package.__getattr__ = load_on_use
+    sys.modules["moto.batch"] = package
+
+
+_batch_without_ec2()
+
+from moto.awslambda_simple.models import LambdaSimpleBackend  # noqa: E402
+from moto.dynamodb.models import DynamoDBBackend  # noqa: E402
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl  # noqa: E402
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils  # noqa: E402
+from moto.stepfunctions.parser.api import ExecutionStatus  # noqa: E402
+from moto.stepfunctions.parser.api import ResourceNotFound as MapRunNotFound  # noqa: E402
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
     StateTaskServiceCallback,
 )
-from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp as timestamp_wait
-from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
-from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeTimedOut
-from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
-from moto.stepfunctions.parser.utils import TMP_THREADS
-from moto.stepfunctions.models import StateMachine, StateMachineVersion, StepFunctionBackend
-from moto.stepfunctions.responses import StepFunctionResponse
-from moto.core.responses import ActionResult
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp as timestamp_wait  # noqa: E402
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction  # noqa: E402
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeTimedOut  # noqa: E402
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager  # noqa: E402
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends  # noqa: E402
+from moto.stepfunctions.parser.utils import TMP_THREADS  # noqa: E402
+from moto.stepfunctions.models import StateMachine, StateMachineVersion, StepFunctionBackend  # noqa: E402
+from moto.stepfunctions.responses import StepFunctionResponse  # noqa: E402
+from moto.core.responses import ActionResult  # noqa: E402
 
-from journeys.clock import VirtualClock
+from journeys.clock import VirtualClock  # noqa: E402
 
 PINNED_MOTO = "5.2.5"
 MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}

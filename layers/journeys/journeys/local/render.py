@@ -5,17 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 
 STYLE = {"done": "green", "skipped": "yellow", "failed": "bold red", "event": "cyan", "timeout": "magenta"}
 
 
-def print_trace(trace: dict[str, Any], console: Console | None = None) -> None:
+CHILD_INDENT = 4  # a started journey's trace is indented under the one that started it
+
+
+def print_trace(trace: dict[str, Any], console: Console | None = None, indent: int = 0) -> None:
     # Piped output (CI logs, files) is not squeezed into 80 columns; a terminal keeps its width.
     console = console or Console(width=None if Console().is_terminal else 120)
+
+    def show(renderable: Any) -> None:
+        console.print(Padding(renderable, (0, 0, 0, indent)) if indent else renderable)
+
     status = trace["status"]
     colour = "green" if status == "SUCCEEDED" else "yellow" if status == "NOT_ENTERED" else "red"
-    console.print(f"[bold]{trace['journey']}[/]  [{colour}]{status}[/]" + (f"  ({trace['reason']})" if trace.get("reason") else ""))
+    show(("↳ started " if indent else "") + f"[bold]{trace['journey']}[/]  [{colour}]{status}[/]" + (f"  ({trace['reason']})" if trace.get("reason") else ""))
     if trace.get("steps"):
         table = Table(show_edge=False, header_style="bold")
         for column in ("at (virtual)", "step", "type", "outcome", "detail"):
@@ -25,19 +33,21 @@ def print_trace(trace: dict[str, Any], console: Console | None = None) -> None:
             style = STYLE.get(outcome, "blue")
             label = step["id"] + (f" [dim]{step['name']}[/]" if step.get("name") else "")
             table.add_row(step["at"].replace("T", " ").rstrip("Z"), label, step["type"], f"[{style}]{outcome}[/]", step.get("detail", ""))
-        console.print(table)
+        show(table)
     if trace.get("messages"):
         messages = Table(title="messages", show_edge=False, header_style="bold")
         for column in ("at", "step", "kind", "to", "subject"):
             messages.add_column(column)
         for message in trace["messages"]:
             messages.add_row(message["at"].replace("T", " ").rstrip("Z"), message["step"], message["kind"], message["to"], message["subject"])
-        console.print(messages)
+        show(messages)
     contact = trace.get("contact") or {}
-    if contact:
-        console.print("[bold]contact[/] " + ", ".join(f"{k}={v}" for k, v in contact.items()))
+    if contact and not indent:  # a started journey shares the contact: shown once, at the top
+        show("[bold]contact[/] " + ", ".join(f"{k}={v}" for k, v in contact.items()))
     if trace.get("journey_data"):
-        console.print("[bold]journey data[/] " + ", ".join(sorted(trace["journey_data"])))
+        show("[bold]journey data[/] " + ", ".join(sorted(trace["journey_data"])))
     if "transitions" in trace:
-        console.print(f"[dim]{trace['transitions']} state transitions · {trace.get('execution', '')}[/]")
+        show(f"[dim]{trace['transitions']} state transitions · {trace.get('execution', '')}[/]")
+    for child in trace.get("children", []):  # executions its start_journey steps started
+        print_trace(child, console, indent + CHILD_INDENT)
 

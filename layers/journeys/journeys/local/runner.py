@@ -30,6 +30,7 @@ ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/journeys-local"
 LOCAL_SENDER_DOMAIN = "journeys.example"
 RUN_TIMEOUT_SECONDS = 300  # wall clock; virtual waits cost nothing
+MAX_CHILD_DEPTH = 10  # start_journey chains deeper than this are not followed (control refuses loops anyway)
 RUN_TIMEOUT_ENV = "JOURNEYS_RUN_TIMEOUT"  # seconds; overrides RUN_TIMEOUT_SECONDS
 STOP_GRACE_SECONDS = 5  # waiting for an overdue execution to sleep, then to end once stopped
 REPO = Path(__file__).resolve().parents[4]
@@ -181,6 +182,7 @@ class Run:
     started_at: dt.datetime | None = None
     events: list[dict] = field(default_factory=list)  # outside events delivered (--event-at)
     notes: list[dict] = field(default_factory=list)  # notes add_note left on the contact, oldest first
+    children: list[Run] = field(default_factory=list)  # executions its start_journey steps started
 
 
 @dataclass
@@ -421,6 +423,40 @@ class LocalStack:
             described.update(error="Local.Timeout", cause=cause)
         return described
 
+    def children_of(self, execution_arn: str) -> list[str]:
+        """The executions that start_journey steps of `execution_arn` started, in start order: their
+        entry event's idempotency key names the execution and step that started them."""
+        prefix = f"start_journey|{execution_arn}|"
+        found = []
+        for machine in self.state_machines.values():
+            for listed in self.sfn.list_executions(stateMachineArn=machine, maxResults=1000)["executions"]:
+                described = self.sfn.describe_execution(executionArn=listed["executionArn"])
+                event = json.loads(described.get("input") or "{}").get("event") or {}
+                if str(event.get("idempotency_key", "")).startswith(prefix):
+                    found.append((described["startDate"], listed["executionArn"]))
+        return [arn for _, arn in sorted(found)]
+
+    def finished(self, compiled: Compiled, execution_arn: str, contact_id: str, started: dt.datetime,
+                 timeout: float | None = None, depth: int = 0) -> Run:
+        """The Run of an execution once it ends, with the runs of the executions it started (each
+        waited for in turn, on the virtual clock)."""
+        described = self.wait(execution_arn, timeout)
+        children = []
+        if depth < MAX_CHILD_DEPTH:
+            for child in self.children_of(execution_arn):
+                machine = child.split(":")[-2]  # ...:execution:<state machine name>:<execution name>
+                if machine in self.compiled:
+                    children.append(self.finished(self.compiled[machine], child, contact_id, started, timeout, depth + 1))
+        return Run(
+            compiled.journey, compiled, described["status"], execution_arn=execution_arn, history=self.history(execution_arn),
+            output=json.loads(described["output"]) if described.get("output") else None,
+            contact=self.contacts.get(contact_id), step_results=self.journeys.step_results(execution_arn),
+            outbox=self.outbox(), started_at=started,
+            reason=described.get("cause") or described.get("error"), children=children,
+            events=list(self.delivered) if depth == 0 else [],  # outside events belong to the run's own trace
+            notes=self.journeys.contact_items(contact_id, "NOTE") if depth == 0 else [],
+        )
+
     def history(self, execution_arn: str) -> list[dict]:
         events, kwargs = [], {"executionArn": execution_arn, "maxResults": 1000}
         while True:
@@ -518,15 +554,7 @@ def run_journey(path: str | Path, contact: dict, event: dict | None = None, star
         if entered.status == "NOT_ENTERED":
             return Run(journey, compiled, "NOT_ENTERED", reason=entered.reason, contact=stack.contacts.get(contact["id"]),
                        outbox=stack.outbox(), started_at=started)
-        described = stack.wait(arn, timeout)
-        return Run(
-            journey, compiled, described["status"], execution_arn=arn, history=stack.history(arn),
-            output=json.loads(described["output"]) if described.get("output") else None,
-            contact=stack.contacts.get(contact["id"]), step_results=stack.journeys.step_results(arn),
-            outbox=stack.outbox(), started_at=started,
-            reason=described.get("cause") or described.get("error"), events=list(stack.delivered),
-            notes=stack.journeys.contact_items(contact["id"], "NOTE"),
-        )
+        return stack.finished(compiled, arn, contact["id"], started, timeout)
     finally:
         if own:
             stack.__exit__(None, None, None)

@@ -33,6 +33,8 @@ def build_trace(run: Run) -> dict[str, Any]:
     if run.execution_arn:
         trace["execution"] = run.execution_arn
         trace["transitions"] = transitions
+    if run.children:  # executions this one's start_journey steps started, each a trace of its own
+        trace["children"] = [build_trace(child) for child in run.children]
     return trace
 
 

@@ -40,6 +40,8 @@ def stores() -> tuple[ContactStore, JourneyStore]:
 
 def step_handler(function: str, work: dict[str, StepWork]) -> Callable[[dict, Any], dict]:
     idempotent = once_per_step() if idempotency_enabled() else None
+    if function == "actions":
+        tracer.patch(["httpx"])  # the only function that calls HTTP APIs (observability.TRACED_MODULES)
 
     @logger.inject_lambda_context(log_event=False, clear_state=True)  # events carry contact PII
     @tracer.capture_lambda_handler(capture_response=False)  # responses carry contact PII
@@ -53,7 +55,7 @@ def step_handler(function: str, work: dict[str, StepWork]) -> Callable[[dict, An
         logger.append_keys(journey=dimensions["Journey"], step=dimensions["Step"], step_type=dimensions["StepType"],
                            execution=payload.get("execution"), contact_id=((payload.get("state") or {}).get("contact") or {}).get("id"))
         if idempotent is not None:
-            idempotent.register_lambda_context(context)  # Powertools needs it for the in-progress expiry
+            idempotent.register_lambda_context(context)  # the remaining time bounds a claim in progress
         observability.count("StepEntered", dimensions)
         try:
             if "batch" in payload:  # optimize: cost — a run of steps in one invocation

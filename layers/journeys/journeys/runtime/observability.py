@@ -21,7 +21,7 @@ import sys
 from contextlib import suppress
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
@@ -111,8 +111,39 @@ def logger() -> Logger:
     return Logger(service=service(), logger_formatter=PiiMaskingFormatter())
 
 
-def tracer() -> Tracer:
-    return Tracer(service=service())
+class NoTracer:
+    """Stands in for Powertools' Tracer when tracing is off (local runs, tests): Powertools' own
+    Tracer imports aws_xray_sdk even to switch itself off (~0.1-0.3 s of cold start)."""
+
+    def capture_lambda_handler(self, lambda_handler=None, **_options):
+        return lambda_handler if lambda_handler is not None else (lambda handler: handler)
+
+    def capture_method(self, method=None, **_options):
+        return method if method is not None else (lambda function: function)
+
+    def patch(self, modules) -> None:
+        pass
+
+
+def tracing_on() -> bool:
+    """Powertools' own rule: on inside Lambda (LAMBDA_TASK_ROOT), unless POWERTOOLS_TRACE_DISABLED
+    or a local emulator (SAM local, Chalice) says otherwise."""
+    from aws_lambda_powertools.tracing.tracer import Tracer
+
+    return not Tracer._is_tracer_disabled()
+
+
+# What X-Ray patches: the AWS SDK. Powertools' default patches every library X-Ray knows, which
+# imports each one that is installed (httpx in every function); the actions function adds httpx.
+TRACED_MODULES = ("botocore",)
+
+
+def tracer():
+    if not tracing_on():
+        return NoTracer()
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=service(), patch_modules=TRACED_MODULES)
 
 
 def metrics() -> Metrics:
