@@ -205,7 +205,9 @@ def demo_api(port: int) -> None:
 
 from journeys.cli.actions import actions  # noqa: E402
 from journeys.cli.deploy import build, graph  # noqa: E402
+from journeys.cli.rehearsal import test  # noqa: E402
 
 main.add_command(actions)
 main.add_command(build)
 main.add_command(graph)
+main.add_command(test)

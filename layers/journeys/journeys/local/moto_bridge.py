@@ -8,10 +8,19 @@ loudly when one of these names moves).
 4. `.waitForTaskToken` callbacks wait on the virtual clock too: SendTaskSuccess wakes them, and
    their TimeoutSeconds is virtual time (-> States.Timeout, the journey's on_timeout).
 5. StartExecution on an alias ARN (`arn:...:stateMachine:NAME:live`, what the deployed functions
-   use) runs NAME, as the alias would on AWS: moto answers StateMachineDoesNotExist for an alias
-   qualifier. Locally no version is published, so the machine itself is what `live` points at; the
-   execution ARN is `arn:...:execution:NAME:<execution name>`, as on AWS. Version ARNs (`:NAME:3`)
-   stay moto's own.
+   use) runs the version the alias routes to (its heaviest route), as on AWS: moto answers
+   StateMachineDoesNotExist for an alias qualifier. With no such alias (`journeys run` publishes no
+   version) the machine itself is what `live` points at. The execution ARN is
+   `arn:...:execution:NAME:<execution name>`, as on AWS.
+6. An execution started on a version (`:NAME:3`, or through the alias) is kept with its state
+   machine, where DescribeExecution, GetExecutionHistory and StopExecution look for it (moto files
+   it under the version object and then cannot find it); the version it runs is remembered
+   (VirtualWaits.versions), as AWS's DescribeExecution reports `stateMachineVersionArn`.
+7. StopExecution and SendTaskSuccess/Failure wake the sleepers at once, so a sleeping execution
+   waits on a condition instead of polling: thousands can sleep in one world (`journeys test`).
+8. PublishStateMachineVersion, which moto's responses lack (its backend can publish: CreateStateMachine
+   and UpdateStateMachine with `publish`), answers as AWS does: the new version's ARN. The rehearsal
+   (`journeys test --publish`) publishes versions and moves the `live` alias as a deploy does.
 
 How virtual time moves (VirtualWaits): a Wait state or a callback registers a sleeper (its
 execution, its deadline). The clock stands still while any running execution is busy; when every
@@ -46,6 +55,8 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcome
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
+from moto.core.responses import ActionResult
+from moto.stepfunctions.responses import StepFunctionResponse
 
 from journeys.clock import VirtualClock
 
@@ -53,6 +64,7 @@ PINNED_MOTO = "5.2.5"
 MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 Dispatch = Callable[[str, dict[str, Any]], Any]
+_ACTIVE_WAITS: list["VirtualWaits"] = []  # the bridge's waits while installed (end_all_executions wakes them)
 
 
 def function_name(arn_or_name: str) -> str:
@@ -70,6 +82,31 @@ def unaliased(state_machine_arn: str) -> str:
     return state_machine_arn
 
 
+def version_number(state_machine_arn: str) -> int | None:
+    """`arn:...:stateMachine:NAME:3` -> 3; None for any other ARN."""
+    parts = state_machine_arn.split(":")
+    return int(parts[7]) if len(parts) == 8 and parts[5] == "stateMachine" and parts[7].isdigit() else None
+
+
+def unversioned(state_machine_arn: str) -> str:
+    """`arn:...:stateMachine:NAME:QUALIFIER` -> `arn:...:stateMachine:NAME`."""
+    return ":".join(state_machine_arn.split(":")[:7])
+
+
+def routed(backend, state_machine_arn: str) -> str:
+    """Where StartExecution on this ARN runs: an alias ARN -> the version ARN of its heaviest route
+    (the machine itself when moto knows no such alias); any other ARN unchanged."""
+    machine_arn = unaliased(state_machine_arn)
+    if machine_arn == state_machine_arn:
+        return state_machine_arn
+    machine = next((sm for sm in backend.state_machines if sm.arn == machine_arn), None)
+    alias = machine.aliases.get(state_machine_arn.split(":")[7]) if machine is not None else None
+    if alias is None:
+        return machine_arn
+    route = max(alias.routing_configuration, key=lambda r: int(r.get("weight", 100)))
+    return route["stateMachineVersionArn"]
+
+
 def execution_of(env) -> str:
     """The execution ARN an interpreter environment (or one of its frames) belongs to."""
     return env.states.context_object.context_object_data["Execution"]["Id"]
@@ -85,19 +122,36 @@ class _Sleeper:
 class VirtualWaits:
     """Sleeping executions on the virtual clock; see the module docstring."""
 
-    POLL_SECONDS = 0.003
+    # A safety net only: whatever ends a sleep (the clock, StopExecution, a task token's outcome)
+    # notifies the condition (patch 7); a sleeper that misses a wake-up looks again this often.
+    POLL_SECONDS = 0.25
 
     def __init__(self, clock: VirtualClock, running: Callable[[], dict[str, Any]]):
         self.clock = clock
         self._running = running  # execution ARN -> moto Execution, for every RUNNING execution
         self._sleepers: dict[int, _Sleeper] = {}
         self._lock = threading.Condition()
+        self._executions: dict[str, Any] = {}  # execution ARN -> moto Execution (is_running)
+        self.versions: dict[str, int] = {}  # execution ARN -> the state machine version it runs (patch 6)
+
+    def notify(self) -> None:
+        """Something a sleeper waits for may have happened: let every sleeper look."""
+        with self._lock:
+            self._lock.notify_all()
 
     def running(self) -> dict[str, Any]:
         return self._running()
 
     def is_running(self, execution: str) -> bool:
-        return execution in self._running()
+        # Each sleeper asks this on every wake-up: look at its own Execution object, not at the list
+        # of every execution the backend holds (O(N) per sleeper would be O(N^2) per clock move).
+        known = self._executions.get(execution)
+        if known is None:
+            running = self._running()
+            if execution not in running:
+                return False
+            known = self._executions[execution] = running[execution]
+        return known.exec_status == ExecutionStatus.RUNNING
 
     def sleep(self, execution: str, seconds: float, woken: Callable[[], bool]) -> bool:
         """Block until `seconds` of virtual time have passed (True) or woken() holds (False)."""
@@ -165,6 +219,8 @@ def end_all_executions(timeout: float = 5.0, cause: str = "the local run ended")
             env = getattr(worker, "env", None)
             if env is not None and env.is_running():
                 env.set_stop(stop_date=dt.datetime.now(dt.timezone.utc), cause=cause, error="Local.RunEnded")
+        for waits in list(_ACTIVE_WAITS):
+            waits.notify()
         if not alive or time.monotonic() > deadline:
             TMP_THREADS[:] = alive
             return alive
@@ -199,6 +255,7 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         return json.dumps(result).encode()
 
     waits = VirtualWaits(clock, running_executions(account, region))
+    _ACTIVE_WAITS.append(waits)
 
     # moto builds a new boto3 client for every Lambda invoke (~20 ms each); one per region is enough.
     original_client_for = lambda_eval_utils.boto_client_for
@@ -231,8 +288,45 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
 
     original_start_execution = StepFunctionsParserBackend.start_execution
 
-    def start_execution(self, state_machine_arn, *args, **kwargs):
-        return original_start_execution(self, unaliased(state_machine_arn), *args, **kwargs)
+    start_lock = threading.Lock()
+
+    def start_execution(self, state_machine_arn, name=None, execution_input=None, trace_header=None):
+        target = routed(self, state_machine_arn)
+        version = version_number(target)
+        if version is None:
+            return original_start_execution(self, target, name, execution_input, trace_header)
+        # moto cannot start a version object (it has no backend, no name idempotency) and would file
+        # the execution where no API finds it: start the machine itself, its definition being the
+        # version's for the instant StartExecution snapshots it (each execution runs a deep copy).
+        definition = self.describe_state_machine(target).definition
+        machine = self.describe_state_machine(unversioned(target))
+        with start_lock:
+            current, machine.definition = machine.definition, definition
+            try:
+                execution = original_start_execution(self, machine.arn, name, execution_input, trace_header)
+            finally:
+                machine.definition = current
+        waits.versions.setdefault(execution.exec_arn, version)
+        return execution
+
+    def publish_state_machine_version(self):
+        machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
+        machine.publish(self._get_param("description"))
+        version = machine.latest_version
+        return ActionResult({"creationDate": version.creation_date, "stateMachineVersionArn": version.arn})
+
+    original_stop_execution = StepFunctionsParserBackend.stop_execution
+    original_task_success = StepFunctionsParserBackend.send_task_success
+    original_task_failure = StepFunctionsParserBackend.send_task_failure
+
+    def waking(original):
+        def call(self, *args, **kwargs):
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                waits.notify()
+
+        return call
 
     class _VirtualDatetime(dt.datetime):
         @classmethod
@@ -261,6 +355,9 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         (StateTaskServiceCallback, "_eval_wait_for_task_token", original_callback_wait),
         (lambda_eval_utils, "boto_client_for", original_client_for),
         (StepFunctionsParserBackend, "start_execution", original_start_execution),
+        (StepFunctionsParserBackend, "stop_execution", original_stop_execution),
+        (StepFunctionsParserBackend, "send_task_success", original_task_success),
+        (StepFunctionsParserBackend, "send_task_failure", original_task_failure),
     ]
     LambdaSimpleBackend.invoke = invoke
     WaitFunction._wait_interval = wait_interval
@@ -270,8 +367,17 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     StateTaskServiceCallback._eval_wait_for_task_token = eval_wait_for_task_token
     lambda_eval_utils.boto_client_for = lambda_client_for
     StepFunctionsParserBackend.start_execution = start_execution
+    publish_was_missing = not hasattr(StepFunctionResponse, "publish_state_machine_version")
+    if publish_was_missing:  # were moto to implement it, its own would answer (a test pins that it lacks it)
+        StepFunctionResponse.publish_state_machine_version = publish_state_machine_version
+    StepFunctionsParserBackend.stop_execution = waking(original_stop_execution)
+    StepFunctionsParserBackend.send_task_success = waking(original_task_success)
+    StepFunctionsParserBackend.send_task_failure = waking(original_task_failure)
     try:
         yield waits
     finally:
         for owner, name, original in saved:
             setattr(owner, name, original)
+        if publish_was_missing:
+            del StepFunctionResponse.publish_state_machine_version
+        _ACTIVE_WAITS.remove(waits)
