@@ -196,6 +196,14 @@ class VirtualWaits:
             self.clock.advance_to(moment)
             self._lock.notify_all()
 
+    def advance_and_do(self, moment: dt.datetime, action: Callable[[], Any]) -> None:
+        """Move the clock to `moment` and do `action` there before any sleeper due then wakes: a hard
+        stop at T ends the executions whose wait ends at T before they send anything."""
+        with self._lock:  # a sleeper looks at the clock under this (reentrant) lock
+            self.clock.advance_to(moment)
+            action()
+            self._lock.notify_all()
+
     def advance(self, seconds: float) -> None:
         with self._lock:
             self.clock.advance(seconds)

@@ -121,14 +121,15 @@ class Rehearsal:
         }
 
 
-def parse_when(text: str, start: dt.datetime, option: str) -> dt.datetime:
-    """`+26h` (from the start) or an ISO 8601 timestamp; ValueError naming the option otherwise."""
+def parse_when(when: str, start: dt.datetime, option: str) -> dt.datetime:
+    """`+26h` (from the start) or an ISO 8601 timestamp; ValueError naming the option (`option` is
+    e.g. "--stop 'hard@+2d'") otherwise."""
     from journeys.local.segments import LineError, parse_at
 
     try:
-        return parse_at(text, start)
+        return parse_at(when, start)
     except LineError as error:
-        raise ValueError(f"{option} {text!r}: {str(error).removeprefix('at: ')}") from None
+        raise ValueError(f"{option}: {str(error).removeprefix('at: ')}") from None
 
 
 def parse_publish(text: str, start: dt.datetime) -> tuple[str, dt.datetime]:
@@ -136,7 +137,7 @@ def parse_publish(text: str, start: dt.datetime) -> tuple[str, dt.datetime]:
     path, sep, when = text.rpartition("@")
     if not sep or not path or not when:
         raise ValueError(f"--publish {text!r}: expected FILE@+DURATION (e.g. new.journey.yaml@+3d) or FILE@TIMESTAMP")
-    return path, parse_when(when, start, "--publish")
+    return path, parse_when(when, start, f"--publish {text!r}")
 
 
 def parse_stop(text: str, start: dt.datetime) -> tuple[str, dt.datetime]:
@@ -144,7 +145,7 @@ def parse_stop(text: str, start: dt.datetime) -> tuple[str, dt.datetime]:
     kind, sep, when = text.partition("@")
     if not sep or kind not in STOP_KINDS or not when:
         raise ValueError(f"--stop {text!r}: expected soft@+DURATION or hard@+DURATION (or @TIMESTAMP)")
-    return kind, parse_when(when, start, "--stop")
+    return kind, parse_when(when, start, f"--stop {text!r}")
 
 
 def load_publishes(journey_id: str, publish: list[tuple[str | Path, dt.datetime]], allow_incomplete: bool = False

@@ -373,10 +373,10 @@ class LocalStack:
             until = self.scheduled[0].at  # nothing runs: on to what comes next
         if self.scheduled and self.scheduled[0].at <= until:
             due = self.scheduled.pop(0)
-            self.waits.advance_to(due.at)
             if due.action is not None:
-                due.action()
+                self.waits.advance_and_do(due.at, due.action)
             else:
+                self.waits.advance_to(due.at)
                 self.deliver(due.name, due.contact, due.payload)
         else:
             self.waits.advance_to(until)
