@@ -364,5 +364,9 @@ def test_given_a_version_arn_when_started_then_describe_and_stop_find_the_execut
     arn = world.sfn.start_execution(stateMachineArn=v1, name="direct", input="{}")["executionArn"]
 
     assert world.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    deadline = time.monotonic() + 10  # asleep in its Wait: moto ignores a stop before the worker exists
+    while world.waits.idle_until() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
     world.sfn.stop_execution(executionArn=arn)
     assert world.drive([arn])[arn]["status"] == "ABORTED"

@@ -124,7 +124,7 @@ class VirtualWaits:
 
     # A safety net only: whatever ends a sleep (the clock, StopExecution, a task token's outcome)
     # notifies the condition (patch 7); a sleeper that misses a wake-up looks again this often.
-    POLL_SECONDS = 0.25
+    POLL_SECONDS = 1.0
 
     def __init__(self, clock: VirtualClock, running: Callable[[], dict[str, Any]]):
         self.clock = clock
@@ -193,16 +193,19 @@ class VirtualWaits:
 
     def advance_to(self, moment: dt.datetime) -> None:
         with self._lock:
-            self.clock.advance_to(moment)
-            self._lock.notify_all()
+            if moment > self.clock.now():  # otherwise no sleeper's deadline can have come
+                self.clock.advance_to(moment)
+                self._lock.notify_all()
 
     def advance_and_do(self, moment: dt.datetime, action: Callable[[], Any]) -> None:
         """Move the clock to `moment` and do `action` there before any sleeper due then wakes: a hard
         stop at T ends the executions whose wait ends at T before they send anything."""
         with self._lock:  # a sleeper looks at the clock under this (reentrant) lock
+            moved = moment > self.clock.now()
             self.clock.advance_to(moment)
-            action()
-            self._lock.notify_all()
+            action()  # a StopExecution in it notifies by itself (patch 7)
+            if moved:  # a thousand arrivals at one moment must not wake every sleeper a thousand times
+                self._lock.notify_all()
 
     def advance(self, seconds: float) -> None:
         with self._lock:
