@@ -324,6 +324,31 @@ def test_given_moto_then_it_still_lacks_publish_state_machine_version_and_cannot
     assert not hasattr(StateMachineVersion, "backend")
 
 
+def test_given_moto_then_each_execution_still_parses_its_definition_in_the_worker():
+    """What patch 9 (one parse per definition) replaces."""
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    source = inspect.getsource(ExecutionWorker._get_evaluation_entrypoint)
+    assert "AmazonStateLanguageParser.parse(" in source and "state_machine_details.definition" in source
+    assert "_get_evaluation_entrypoint()" in inspect.getsource(ExecutionWorker)
+
+
+def test_given_two_executions_of_one_definition_then_its_program_is_parsed_once(world, monkeypatch):
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    parsed = []
+    original = AmazonStateLanguageParser.parse
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(lambda d: parsed.append(d) or original(d)))
+    arn = world.sfn.create_state_machine(name="parsed-once", roleArn=ROLE, definition=json.dumps(
+        {"StartAt": "W", "States": {"W": _wait(60)}}))["stateMachineArn"]
+    parsed.clear()  # CreateStateMachine validates by parsing too
+
+    runs = [world.sfn.start_execution(stateMachineArn=arn, name=f"run-{n}", input="{}")["executionArn"] for n in range(3)]
+
+    assert {d["status"] for d in world.drive(runs).values()} == {"SUCCEEDED"}
+    assert len(parsed) == 1
+
+
 def _machine_with_versions(world, name: str) -> tuple[str, str, str]:
     """A machine published twice (v1: wait 1h then V1; v2: wait 1h then V2), the live alias on v1."""
     def definition(tag: str) -> str:

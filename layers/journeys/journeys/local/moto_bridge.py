@@ -21,6 +21,10 @@ loudly when one of these names moves).
 8. PublishStateMachineVersion, which moto's responses lack (its backend can publish: CreateStateMachine
    and UpdateStateMachine with `publish`), answers as AWS does: the new version's ARN. The rehearsal
    (`journeys test --publish`) publishes versions and moves the `live` alias as a deploy does.
+9. Each execution's ASL is parsed once per definition, not once per execution: moto's ANTLR parse
+   costs ~60 ms of CPU and megabytes held for the execution's life, and the parsed program is
+   stateless (every execution's state lives in its Environment), so executions of one definition
+   share it (a rehearsal runs thousands).
 
 How virtual time moves (VirtualWaits): a Wait state or a callback registers a sleeper (its
 execution, its deadline). The clock stands still while any running execution is busy; when every
@@ -55,6 +59,7 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcome
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.core.responses import ActionResult
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -326,6 +331,20 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         version = machine.latest_version
         return ActionResult({"creationDate": version.creation_date, "stateMachineVersionArn": version.arn})
 
+    original_entrypoint = ExecutionWorker._get_evaluation_entrypoint
+    programs: dict[str, Any] = {}
+    programs_lock = threading.Lock()
+
+    def evaluation_entrypoint(self):
+        definition = self._evaluation_details.state_machine_details.definition
+        with programs_lock:
+            program = programs.get(definition)
+        if program is None:
+            program = original_entrypoint(self)
+            with programs_lock:
+                programs.setdefault(definition, program)
+        return program
+
     original_stop_execution = StepFunctionsParserBackend.stop_execution
     original_task_success = StepFunctionsParserBackend.send_task_success
     original_task_failure = StepFunctionsParserBackend.send_task_failure
@@ -367,6 +386,7 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         (lambda_eval_utils, "boto_client_for", original_client_for),
         (StepFunctionsParserBackend, "start_execution", original_start_execution),
         (StepFunctionsParserBackend, "stop_execution", original_stop_execution),
+        (ExecutionWorker, "_get_evaluation_entrypoint", original_entrypoint),
         (StepFunctionsParserBackend, "send_task_success", original_task_success),
         (StepFunctionsParserBackend, "send_task_failure", original_task_failure),
     ]
@@ -382,6 +402,7 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     if publish_was_missing:  # were moto to implement it, its own would answer (a test pins that it lacks it)
         StepFunctionResponse.publish_state_machine_version = publish_state_machine_version
     StepFunctionsParserBackend.stop_execution = waking(original_stop_execution)
+    ExecutionWorker._get_evaluation_entrypoint = evaluation_entrypoint
     StepFunctionsParserBackend.send_task_success = waking(original_task_success)
     StepFunctionsParserBackend.send_task_failure = waking(original_task_failure)
     try:
