@@ -1,9 +1,10 @@
 """`journeys test` speed: contacts per second rehearsing lead-nurturing for segments of growing size,
-where the time goes, how it grows, and the process's peak memory after each size.
+where the CPU goes, how it grows, and the process's peak memory after each size.
 
 Each size runs in a fresh world (rehearse() builds one), all contacts arriving at the start, after
-one warm-up rehearsal (imports). Split of the wall time, as in bench_run.py:
-  interpreter  moto's ASL interpreter + Step Functions API + the driver (total - handlers)
+one warm-up rehearsal (imports). Executions run in threads that overlap, so the split is of CPU
+time (process_time for the whole, thread_time inside handlers and their AWS calls), not wall time:
+  interpreter  moto's ASL interpreter + Step Functions API + the driver (entries, reading histories)
   aws sdk      boto3/botocore + moto DynamoDB/SES called from inside our handlers
   ours         our handlers minus their AWS calls (journeys core, Powertools, pydantic, Liquid)
 Target (issue 9): >= 20 contacts/s on the 2-core machine, time linear in N, memory flat in N.
@@ -17,10 +18,11 @@ import json
 import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-from bench_run import SdkTimer  # the same split as journeys run's bench
+import botocore.client
 
 from journeys.local.rehearsal import rehearse
 from journeys.local.runner import Handlers
@@ -39,31 +41,53 @@ def segment_of(n: int, folder: Path):
     return read_segment(path, START)
 
 
+class CpuTimer:
+    """CPU seconds spent in our handlers, and in the AWS calls they make (per thread, summed)."""
+
+    def __init__(self):
+        self.handlers = self.sdk = 0.0
+        self.local = threading.local()
+        self.lock = threading.Lock()
+
+    def __enter__(self):
+        timer, original_call, original_api = self, Handlers.__call__, botocore.client.BaseClient._make_api_call
+        self._saved = (original_call, original_api)
+
+        def handler(handlers, name, payload):
+            timer.local.in_handler, started = True, time.thread_time()
+            try:
+                return original_call(handlers, name, payload)
+            finally:
+                timer.local.in_handler = False
+                with timer.lock:
+                    timer.handlers += time.thread_time() - started
+
+        def api(client, operation, params):
+            if not getattr(timer.local, "in_handler", False):
+                return original_api(client, operation, params)
+            started = time.thread_time()
+            try:
+                return original_api(client, operation, params)
+            finally:
+                with timer.lock:
+                    timer.sdk += time.thread_time() - started
+
+        Handlers.__call__, botocore.client.BaseClient._make_api_call = handler, api
+        return self
+
+    def __exit__(self, *exc):
+        Handlers.__call__, botocore.client.BaseClient._make_api_call = self._saved
+
+
 def timed(n: int, folder: Path) -> dict:
     segment = segment_of(n, folder)
-    original_call = Handlers.__call__
-    with SdkTimer() as sdk:
-        handler_seconds = [0.0]
-
-        def flagged(self, name, payload):
-            sdk.local.in_handler = True
-            started = time.perf_counter()
-            try:
-                return original_call(self, name, payload)
-            finally:
-                handler_seconds[0] += time.perf_counter() - started
-                sdk.local.in_handler = False
-
-        Handlers.__call__ = flagged
-        try:
-            started = time.perf_counter()
-            result = rehearse(JOURNEY, segment, start=START)
-            total = time.perf_counter() - started
-        finally:
-            Handlers.__call__ = original_call
+    with CpuTimer() as cpu:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        result = rehearse(JOURNEY, segment, start=START)
+        total, cpu_total = time.perf_counter() - started, time.process_time() - cpu_started
     assert result.status_counts() == {"SUCCEEDED": n}, result.status_counts()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"n": n, "total": total, "handlers": handler_seconds[0], "sdk": sdk.seconds, "peak_mb": peak_mb}
+    return {"n": n, "total": total, "cpu": cpu_total, "handlers": cpu.handlers, "sdk": cpu.sdk, "peak_mb": peak_mb}
 
 
 def main() -> None:
@@ -73,11 +97,10 @@ def main() -> None:
         rows = [timed(n, Path(folder)) for n in sizes]
     print("journeys test, lead-nurturing, one world per segment, every contact arriving at the start:")
     for row in rows:
-        ours = row["handlers"] - row["sdk"]
-        print(f"  {row['n']:5d} contacts: {row['total']:7.1f} s  {row['n'] / row['total']:6.2f} contacts/s  "
-              f"(interpreter {100 * (row['total'] - row['handlers']) / row['total']:4.1f} %, "
-              f"aws sdk {100 * row['sdk'] / row['total']:4.1f} %, ours {100 * ours / row['total']:4.1f} %)  "
-              f"peak RSS {row['peak_mb']:.0f} MB")
+        ours, cpu = row["handlers"] - row["sdk"], row["cpu"]
+        print(f"  {row['n']:5d} contacts: {row['total']:7.1f} s wall, {cpu:7.1f} s CPU  {row['n'] / row['total']:6.2f} contacts/s  "
+              f"{1000 * cpu / row['n']:5.0f} ms CPU per contact (interpreter {100 * (cpu - row['handlers']) / cpu:4.1f} %, "
+              f"aws sdk {100 * row['sdk'] / cpu:4.1f} %, ours {100 * ours / cpu:4.1f} %)  peak RSS {row['peak_mb']:.0f} MB")
     first, last = rows[0], rows[-1]
     growth = (last["total"] / last["n"]) / (first["total"] / first["n"])
     print(f"  time per contact at {last['n']} vs {first['n']} contacts: x{growth:.2f} (1.00 = linear)")
