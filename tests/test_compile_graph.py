@@ -254,6 +254,8 @@ def test_given_long_names_that_clash_then_each_state_name_fits_80_characters_and
         "N" * 76 + " (a)", "N" * 76 + " (b)", "\U0001F680" * 38 + " (c)", "\U0001F680" * 38 + " (d)",
         wait_state, "g", "N" * 13 + " (" + "m" * 54 + ": best time", "N" * 13 + f" ({mail_id})",
         "After " + wait_state[:74],  # the refresh before the gate
+        # the send's deferral (quiet hours, send rate): the suffix is kept whole, the name is cut
+        "N" * 13 + " (" + "m" * 55 + ": deferred", "N" * 13 + " (" + "m" * 50 + ": waits to send",
         "End",
     ]
     assert all(len(name.encode("utf-16-le")) // 2 <= 80 for name in names)

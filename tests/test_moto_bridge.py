@@ -53,6 +53,16 @@ def test_given_moto_then_every_patched_name_exists_with_the_expected_signature()
     assert isinstance(EventManager.__dict__["_get_current_timestamp"], staticmethod)
 
 
+def test_given_moto_then_the_dynamodb_writes_made_atomic_are_still_backend_methods():
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from journeys.local.moto_bridge import DYNAMODB_WRITES
+
+    for name in DYNAMODB_WRITES:
+        assert callable(getattr(DynamoDBBackend, name, None)), f"moto's DynamoDBBackend.{name} moved"
+    assert _params(DynamoDBBackend.put_item)[:3] == ["self", "table_name", "item_attrs"]
+
+
 def test_given_moto_then_what_the_virtual_waits_read_is_still_there():
     from moto.stepfunctions.parser.api import ExecutionStatus
     from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, CallbackOutcomeTimedOut

@@ -146,3 +146,28 @@ def test_given_a_journey_file_named_unlike_its_id_then_build_fails_naming_the_fi
     done = journeys_cli("build", cwd=project)
 
     assert done.returncode == 1 and "must be named lead-nurturing.journey.yaml" in done.stderr
+
+
+def test_given_a_policies_file_when_built_then_the_layer_ships_it_and_a_bad_one_names_file_and_key(project):
+    policies = project / "statemachines/policies.yaml"
+    policies.write_text('quiet_hours: {from: "22:00", to: "07:30"}\nsend_rate: 20/s\n')
+
+    assert journeys_cli("build", cwd=project).returncode == 0
+    shipped = json.loads((project / "layers/journeys/journeys/runtime/policies.json").read_text())
+    assert shipped == {"quiet_hours": {"from": "22:00", "to": "07:30"}, "send_rate": "20/s"}
+
+    policies.write_text("frequency_cap: {emails: -1, per: 7d}\n")
+    done = journeys_cli("build", cwd=project)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "statemachines/policies.yaml: frequency_cap.emails: emails: -1" in done.stderr
+
+
+def test_given_the_template_then_error_alarms_do_not_count_deferred_sends_and_the_dashboard_shows_policies():
+    from journeys.compiler.build import step_errors_alarm
+
+    alarm = step_errors_alarm("MessagingFunction")["Properties"]
+    metrics = {m["Id"]: m for m in alarm["Metrics"]}
+    assert metrics["deferred"]["MetricStat"]["Metric"]["MetricName"] == "SendsDeferred"
+    assert "- FILL(deferred, 0)" in metrics["unexpected"]["Expression"]
+    text = (REPO / "template.yaml").read_text()
+    assert "Delivery policies (capped sends, sends deferred by quiet hours or the send rate)" in text

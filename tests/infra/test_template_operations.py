@@ -61,7 +61,7 @@ def test_given_the_dashboard_then_goal_exits_are_shown_beside_the_lambda_errors_
 # ------------------------------------------------------------------ alarms
 
 
-def test_given_a_step_function_then_its_error_alarm_is_lambda_errors_minus_goal_exits_clamped_at_zero():
+def test_given_a_step_function_then_its_error_alarm_is_lambda_errors_minus_goal_exits_and_deferrals_clamped_at_zero():
     for function in STEP_FUNCTIONS:
         props = resources()[function.removesuffix("Function") + "ErrorsAlarm"]["Properties"]
 
@@ -73,7 +73,10 @@ def test_given_a_step_function_then_its_error_alarm_is_lambda_errors_minus_goal_
             {"Name": "service", "Value": {"Ref": "AWS::StackName"}}, {"Name": "FunctionName", "Value": {"Ref": function}}]}
         assert errors["Metric"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
         assert [q["Id"] for q in props["Metrics"] if q["ReturnData"]] == ["unexpected"]
-        assert queries["unexpected"]["Expression"] == "IF(FILL(errors, 0) - FILL(goals, 0) > 0, FILL(errors, 0) - FILL(goals, 0), 0)"
+        deferred = queries["deferred"]["MetricStat"]["Metric"]
+        assert deferred == {**goals["Metric"], "MetricName": "SendsDeferred"}  # quiet hours, send rate: a wait, not a failure
+        handled = "FILL(errors, 0) - FILL(goals, 0) - FILL(deferred, 0)"
+        assert queries["unexpected"]["Expression"] == f"IF({handled} > 0, {handled}, 0)"
         assert props["Threshold"] == 1 and props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 

@@ -134,6 +134,8 @@ def _valid_contact(contact_file: str, contact: dict) -> dict:
 @click.option("--contact", "contact_file", required=True, type=click.Path(dir_okay=False), help="Contact JSON ({id, email, ...}).")
 @click.option("--event", "event_file", type=click.Path(dir_okay=False), help="Entry event JSON.")
 @click.option("--actions", "actions_file", type=click.Path(dir_okay=False), help="Actions file (actions.yaml).")
+@click.option("--policies", "policies_file", type=click.Path(dir_okay=False),
+              help="Delivery policies (policies.yaml): frequency cap, quiet hours, send rate.")
 @click.option("--start", default=None, help="Virtual start time, ISO 8601 (default: now).")
 @click.option("--event-at", "event_at", multiple=True, metavar="NAME@+2h",
               help="Deliver event NAME for the contact at a virtual time (+duration from --start, or ISO 8601). Repeatable.")
@@ -141,7 +143,7 @@ def _valid_contact(contact_file: str, contact: dict) -> dict:
 @click.option("--allow-incomplete", is_flag=True, help="Compile steps with missing settings as skips.")
 @click.option("--timeout", type=float, default=None,
               help="Wall-clock seconds before the run is stopped (default: $JOURNEYS_RUN_TIMEOUT, else 300).")
-def run(file, contact_file, event_file, actions_file, start, event_at, as_json, allow_incomplete, timeout) -> None:
+def run(file, contact_file, event_file, actions_file, policies_file, start, event_at, as_json, allow_incomplete, timeout) -> None:
     """Run one contact through a journey locally (moto, virtual clock)."""
     from journeys import clock
     from journeys.local.runner import run_journey, run_timeout
@@ -162,6 +164,14 @@ def run(file, contact_file, event_file, actions_file, start, event_at, as_json, 
         except ActionError as error:
             _fail(str(error))
         options["actions_file"] = actions_file
+    if policies_file:
+        from journeys.language.policies import load_policies
+
+        try:
+            load_policies(policies_file)
+        except JourneyFileError as error:
+            _fail(str(error))
+        options["policies_file"] = policies_file
     if event_at:
         from journeys.local.runner import parse_event_at
 

@@ -23,6 +23,8 @@ def _stop_with(message: str) -> None:
 @click.option("--segment", "segment_file", required=True, type=click.Path(dir_okay=False),
               help="Contacts: .jsonl (a contact, or {contact, event, at} a line) or .csv (header row).")
 @click.option("--actions", "actions_file", type=click.Path(dir_okay=False), help="Actions file (actions.yaml).")
+@click.option("--policies", "policies_file", type=click.Path(dir_okay=False),
+              help="Delivery policies (policies.yaml): frequency cap, quiet hours, send rate.")
 @click.option("--start", default=None, help="Virtual start time, ISO 8601 (default: now).")
 @click.option("--publish", multiple=True, metavar="NEW@+3d",
               help="Make journey file NEW the next version at a virtual time (+duration from --start, or ISO 8601). Repeatable.")
@@ -32,7 +34,7 @@ def _stop_with(message: str) -> None:
 @click.option("--graph", "graph_file", type=click.Path(dir_okay=False), help="Write the Mermaid graph with counts here.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the rehearsal contract).")
 @click.option("--allow-incomplete", is_flag=True, help="Compile steps with missing settings as skips.")
-def test(file, segment_file, actions_file, start, publish, stop, preview_dir, graph_file, as_json, allow_incomplete) -> None:
+def test(file, segment_file, actions_file, policies_file, start, publish, stop, preview_dir, graph_file, as_json, allow_incomplete) -> None:
     """Run every contact of a segment through a journey locally, on one virtual clock."""
     from journeys import clock
     from journeys.cli.main import _load_or_report
@@ -62,13 +64,21 @@ def test(file, segment_file, actions_file, start, publish, stop, preview_dir, gr
             load_actions_file(actions_file)
         except ActionError as error:
             _stop_with(str(error))
+    if policies_file:
+        from journeys.language.errors import JourneyFileError
+        from journeys.language.policies import load_policies
+
+        try:
+            load_policies(policies_file)
+        except JourneyFileError as error:
+            _stop_with(str(error))
     for line, error in segment.bad_lines:
         click.echo(click.style("error: ", fg="red", bold=True) + f"{segment_file}: line {line}: {error} (left out)", err=True)
     if not segment.entries:
         _stop_with(f"{segment_file}: no valid contact to run")
 
     with _progress_bar(len(segment.entries)) as progress:
-        result = rehearse(file, segment, actions=actions_file, start=started, publish=publishes, stop=stop_at,
+        result = rehearse(file, segment, actions=actions_file, policies=policies_file, start=started, publish=publishes, stop=stop_at,
                           preview_dir=preview_dir, progress=progress, allow_incomplete=allow_incomplete)
     graph = _graph(result)
     if graph_file:

@@ -48,12 +48,16 @@ RETRY = [
 ]
 END_STATE = "End"
 GOAL_STATE = "Goal reached"
+# An email Task may be told to wait (quiet hours, the send rate: runtime/policies.py raises these):
+# its Catch keeps the time, waits until it and runs the Task again. Costs nothing unless it happens.
+EMAIL_TYPES = ("send_email", "send_optimized_email", "send_notification_email")
+DEFERRALS = ["QuietHoursDeferral", "SendRateDeferral"]
 
 
 @dataclass
 class Node:
     name: str
-    kind: str  # task | refresh | skip | choice | wait | sched_wait | event_wait | succeed
+    kind: str  # task | refresh | skip | choice | wait | sched_wait | event_wait | succeed | defer | defer_wait
     step: Step | None = None
     edges: list[str | None] = field(default_factory=list)  # target state names; None = end of journey
     lookahead: dict[str, dict] = field(default_factory=dict)
@@ -284,6 +288,13 @@ class _Compiler:
             return self._then({"Type": "Wait", "Comment": f"{what} · step {step.id}", "TimestampPath": f"$.wake.{step.key}"}, node.edges[0])
         if kind == "event_wait":
             return self._event_wait(node)
+        if kind == "defer":
+            return {"Type": "Pass", "Comment": f"send deferred (quiet hours or send rate) · step {step.id} · generated",
+                    "Parameters": {"until.$": "States.StringToJson($.deferral.Cause)", "error.$": "$.deferral.Error", "seq.$": "$.seq"},
+                    "ResultPath": "$.deferral", "Next": node.edges[0]}
+        if kind == "defer_wait":
+            return {"Type": "Wait", "Comment": f"until the deferred send may go · step {step.id} · generated",
+                    "TimestampPath": "$.deferral.until.errorMessage", "Next": node.edges[0]}
         if kind == "choice":
             return self._choice(node)
         raise AssertionError(kind)
@@ -308,6 +319,8 @@ class _Compiler:
 
     def _payload(self, node: Node) -> dict[str, Any]:
         payload: dict[str, Any] = {"journey": {"id": self.journey.id, "timezone": self.journey.timezone}}
+        if self.journey.policies is not None:
+            payload["journey"]["policies"] = self.journey.policies.model_dump()
         if node.step is not None:
             step = node.step
             payload["step"] = {"id": step.id, "type": step.type, "settings": step.settings}
@@ -339,6 +352,8 @@ class _Compiler:
         catches = []
         if node.exit_when:
             catches.append({"ErrorEquals": [GOAL_ERROR], "ResultPath": None, "Next": self._goal_state()})
+        if step is not None and step.type in EMAIL_TYPES and node.kind == "task":
+            catches.append({"ErrorEquals": DEFERRALS, "ResultPath": "$.deferral", "Next": self._deferral(node)})
         target = node.edges[0]
         recover = self._recovery(node) if node.lookahead and node.kind == "task" else target
         catches.append({"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": self._target(recover)})
@@ -350,6 +365,15 @@ class _Compiler:
         name = self._unique(f"Recover after {node.name}")
         self._add(Node(name, "refresh", None, [node.edges[0]], node.lookahead), "refresh")
         return name
+
+    def _deferral(self, node: Node) -> str:
+        """A send told to wait: a Pass keeps until when (and the seq, so only this Task reads it as
+        its own), a Wait holds the contact until then, and the same Task runs again."""
+        keep = self._unique(_with_suffix(node.name, ": deferred"))
+        wait = self._unique(_with_suffix(node.name, ": waits to send"))
+        self._add(Node(keep, "defer", node.step, [wait]), "defer")
+        self._add(Node(wait, "defer_wait", node.step, [node.name]), "defer")
+        return keep
 
     def _goal_state(self) -> str:
         if GOAL_STATE not in self.nodes:

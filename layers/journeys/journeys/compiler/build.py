@@ -37,12 +37,15 @@ from journeys.runtime.catalog import ARN_PATTERN_ENV, JOURNEY_PLACEHOLDER, Catal
 from journeys.compiler import compile_journey
 from journeys.language.loader import load_journey
 from journeys.language.model import Journey
-from journeys.runtime.observability import GOAL_EXITS, NAMESPACE  # the names the functions emit, the names alarms watch
+from journeys.language.policies import load_policies
+from journeys.runtime.observability import GOAL_EXITS, NAMESPACE, SENDS_DEFERRED  # the names the functions emit, the names alarms watch
 from journeys.runtime.store import TABLES
 
 TEMPLATE = "template.yaml"
 STATEMACHINES = "statemachines"
 CATALOG = Path("layers/journeys/journeys/runtime/catalog.json")
+POLICIES_SOURCE = Path("statemachines/policies.yaml")  # delivery policies of the stack (optional)
+POLICIES = Path("layers/journeys/journeys/runtime/policies.json")  # shipped in the layer (runtime/policies.py)
 JOURNEY_SUFFIXES = (".journey.yaml", ".journey.yml", ".journey.json")
 BLOCKS = ("globals", "resources", "outputs")
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
@@ -306,19 +309,23 @@ def entry_errors_alarm() -> dict[str, Any]:
 
 
 def step_errors_alarm(function: str) -> dict[str, Any]:
-    """Lambda Errors minus goal exits (clamped at 0). A contact meeting exit_when leaves the step as
-    the GoalReached error (the compiled Catch ends the journey at `Goal reached`): normal behaviour
-    that Lambda counts as an error. Missing data counts as 0 on both sides."""
-    unexpected = "IF(FILL(errors, 0) - FILL(goals, 0) > 0, FILL(errors, 0) - FILL(goals, 0), 0)"
+    """Lambda Errors minus goal exits and deferred sends (clamped at 0). A contact meeting exit_when
+    leaves the step as the GoalReached error (the compiled Catch ends the journey at `Goal reached`),
+    and a send held by quiet hours or the send rate as a *Deferral error (the Catch waits, then runs
+    it again): normal behaviour that Lambda counts as errors. Missing data counts as 0."""
+    handled = "FILL(errors, 0) - FILL(goals, 0) - FILL(deferred, 0)"
+    unexpected = f"IF({handled} > 0, {handled}, 0)"
     alarm = {k: v for k, v in ALARM_EVALUATION.items() if k not in ("Statistic", "Period")}
     return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-        "AlarmDescription": f"{short_name(function)} function errors, goal exits (GoalReached) not counted",
+        "AlarmDescription": f"{short_name(function)} function errors, goal exits (GoalReached) and deferred sends not counted",
         "Metrics": [
             {"Id": "errors", "ReturnData": False,
              "MetricStat": metric("AWS/Lambda", "Errors", {"FunctionName": Ref(function)})},
             {"Id": "goals", "ReturnData": False,
              "MetricStat": metric(NAMESPACE, GOAL_EXITS, {"service": Ref("AWS::StackName"), "FunctionName": Ref(function)})},
-            {"Id": "unexpected", "Label": "Errors - GoalExits", "Expression": unexpected, "ReturnData": True},
+            {"Id": "deferred", "ReturnData": False,
+             "MetricStat": metric(NAMESPACE, SENDS_DEFERRED, {"service": Ref("AWS::StackName"), "FunctionName": Ref(function)})},
+            {"Id": "unexpected", "Label": "Errors - GoalExits - SendsDeferred", "Expression": unexpected, "ReturnData": True},
         ],
         **alarm}}
 
@@ -381,6 +388,9 @@ def dashboard(built: list[Built]) -> dict[str, Any]:
     widget("Entries by outcome (webhook and events)", [
         [{"expression": search(("Journey",), name), "id": f"e{i}", "label": name}]
         for i, name in enumerate(("JourneyEntered", "JourneyDuplicate", "JourneyNotEntered"))], 12, 6)
+    widget("Delivery policies (capped sends, sends deferred by quiet hours or the send rate)", [
+        [{"expression": search(("Journey",), "SendsCapped"), "id": "p0", "label": "SendsCapped"}],
+        [{"expression": search(("Journey", "Reason"), SENDS_DEFERRED), "id": "p1", "label": SENDS_DEFERRED}]], 0, 18, 24)
     widget("HTTP API", [
         ["AWS/ApiGateway", m, "ApiId", "${HttpApi}", {"label": m}] for m in ("Count", "4xx", "5xx")], 0, 12, 24)
     body = json.dumps({"widgets": widgets}, indent=1)
@@ -471,6 +481,9 @@ def plan(root: Path) -> tuple[dict[Path, str], list[str]]:
         raise BuildError("two journey ids map to the same CloudFormation logical id: " + ", ".join(sorted(ids)))
     outputs = {root / b.asl_path: b.asl_json for b in built}
     outputs[root / CATALOG] = Catalog.from_journeys([b.journey for b in built]).to_json()
+    source = root / POLICIES_SOURCE
+    policies = load_policies(source).as_json() if source.is_file() else {}  # a bad file: JourneyFileError
+    outputs[root / POLICIES] = json.dumps(policies, indent=2, sort_keys=True) + "\n"
     template = root / TEMPLATE
     if not template.is_file():
         raise BuildError(f"{template} does not exist")

@@ -68,7 +68,7 @@ def _parse(text: str, file: str | None, allow_incomplete: bool) -> tuple[Journey
     warnings += [f"{file or 'journey'}: step '{sid}': {why} — compiled as a skip (contacts pass it by)" for sid, why in skipped.items()]
     journey = Journey(
         id=top.journey, name=top.name or top.journey, timezone=top.timezone, entry=top.entry,
-        steps=steps, settings=settings, skipped=skipped, source=file,
+        steps=steps, settings=settings, skipped=skipped, source=file, policies=top.policies,
     )
     return journey, warnings
 

@@ -14,6 +14,7 @@ from pydantic import (
     AfterValidator, BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationInfo, field_validator, model_validator,
 )
 
+from journeys.language.policies import JourneyPolicies
 from journeys.language.durations import DurationError, parse_duration, parse_wait, timestamp_operand_is_valid
 from journeys.language.secret_refs import is_secret_ref
 from journeys.language.timezones import known_timezone
@@ -507,6 +508,7 @@ class JourneyFile(Strict):
     timezone: str | None = None
     entry: Entry
     incomplete: Literal["error", "skip"] = "error"
+    policies: JourneyPolicies | None = Field(default=None, description="opt out of the stack's delivery policies: {frequency_cap: off, quiet_hours: off}")
     steps: list[dict[str, Any]] = Field(min_length=1)
 
     _timezone = field_validator("timezone")(known_timezone)
@@ -525,6 +527,7 @@ class Journey(BaseModel):
     settings: dict[str, BaseModel]  # step id -> validated settings (skipped steps absent)
     skipped: dict[str, str] = {}  # step id -> why it compiles to a skip (incomplete: skip)
     source: str | None = None
+    policies: JourneyPolicies | None = None  # the journey's opt-out of delivery policies
 
     def step(self, step_id: str) -> Step:
         if self._by_id is None or len(self._by_id) != len(self.steps):

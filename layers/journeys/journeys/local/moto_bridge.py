@@ -25,6 +25,9 @@ loudly when one of these names moves).
    costs ~60 ms of CPU and megabytes held for the execution's life, and the parsed program is
    stateless (every execution's state lives in its Environment), so executions of one definition
    share it (a rehearsal runs thousands).
+10. DynamoDB single-item writes are atomic, as on AWS: moto checks a ConditionExpression and then
+   writes, and two threads can interleave between the two (both "win" a conditional claim). One
+   lock around moto's item writes makes each write one step, so "only once" tests mean something.
 
 How virtual time moves (VirtualWaits): a Wait state or a callback registers a sleeper (its
 execution, its deadline). The clock stands still while any running execution is busy; when every
@@ -47,6 +50,7 @@ from typing import Any
 
 import moto
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.dynamodb.models import DynamoDBBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.api import ExecutionStatus
@@ -70,6 +74,7 @@ MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use
 
 Dispatch = Callable[[str, dict[str, Any]], Any]
 _ACTIVE_WAITS: list["VirtualWaits"] = []  # the bridge's waits while installed (end_all_executions wakes them)
+DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 
 
 def function_name(arn_or_name: str) -> str:
@@ -376,7 +381,18 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         def time():
             return clock.now().timestamp()
 
-    saved = [
+    item_writes_lock = threading.RLock()
+
+    def atomic(method):
+        def write(self, *args, **kwargs):
+            with item_writes_lock:
+                return method(self, *args, **kwargs)
+        return write
+
+    saved = [(DynamoDBBackend, name, getattr(DynamoDBBackend, name)) for name in DYNAMODB_WRITES]
+    for name in DYNAMODB_WRITES:
+        setattr(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name)))
+    saved += [
         (LambdaSimpleBackend, "invoke", LambdaSimpleBackend.invoke),
         (WaitFunction, "_wait_interval", WaitFunction._wait_interval),
         (timestamp_wait, "datetime", timestamp_wait.datetime),

@@ -161,16 +161,16 @@ def load_publishes(journey_id: str, publish: list[tuple[str | Path, dt.datetime]
     return compiled
 
 
-def rehearse(journey_path: str | Path, segment: Segment, *, actions: str | Path | None = None, policies=None,
+def rehearse(journey_path: str | Path, segment: Segment, *, actions: str | Path | None = None,
+             policies: str | Path | None = None,
              start: dt.datetime, publish: list[tuple[str | Path, dt.datetime]] = (),
              stop: tuple[str, dt.datetime] | None = None, preview_dir: str | Path | None = None,
              progress: Callable[[int, int], None] | None = None, meter=None, allow_incomplete: bool = False,
              timeout: float | None = None) -> Rehearsal:
     """Run every contact of `segment` through the journey at `journey_path` in one world; see the module
     docstring. `progress(done, total)` is called as executions end; `meter`, if given, is a call meter
-    whose `attached(stack)` context manager surrounds the run. `policies` is not supported yet (issue 12)."""
-    if policies is not None:
-        raise RehearsalError("--policies is not supported by journeys test yet")
+    whose `attached(stack)` context manager surrounds the run; `policies` (a policies.yaml) applies
+    delivery policies, as `journeys run --policies` does."""
     journey, _ = load_journey(journey_path, allow_incomplete=allow_incomplete)
     compiled = compile_journey(journey)
     versions = load_publishes(journey.id, list(publish), allow_incomplete)
@@ -184,6 +184,8 @@ def rehearse(journey_path: str | Path, segment: Segment, *, actions: str | Path 
         definitions = {stack.versions[journey.id]: compiled}
         if actions:
             stack.load_actions(actions)
+        if policies:
+            stack.use_policies(policies)
         world = _World(stack, journey, definitions, arrivals)
         # At one moment a stop or a publish comes before arrivals ("from T"): scheduled first, kept first.
         if stop is not None:

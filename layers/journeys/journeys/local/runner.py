@@ -227,6 +227,7 @@ class LocalStack:
         self._catalog_dir = tempfile.TemporaryDirectory(prefix="journeys-catalog-")
         self.setenv("JOURNEYS_CATALOG", str(Path(self._catalog_dir.name) / "catalog.json"))
         self._write_catalog()
+        self._write_policies({})  # none unless asked (use_policies): not the packaged ones of this repo
         store.create_tables(boto3.client("dynamodb", region_name=REGION))
         boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=LOCAL_SENDER_DOMAIN)
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
@@ -265,6 +266,18 @@ class LocalStack:
         catalog = self.catalog()
         Path(os.environ["JOURNEYS_CATALOG"]).write_text(catalog.to_json(), encoding="utf-8")
         self.setenv("JOURNEY_STATE_MACHINES", json.dumps(catalog.state_machines, sort_keys=True))
+
+    def use_policies(self, path: str | Path) -> None:
+        """Deliver under the delivery policies of `path` (a policies.yaml), as the layer's packaged
+        policies.json does on AWS. Raises JourneyFileError naming the file and key when it is bad."""
+        from journeys.language.policies import load_policies
+
+        self._write_policies(load_policies(path).as_json())
+
+    def _write_policies(self, policies: dict) -> None:
+        target = Path(self._catalog_dir.name) / "policies.json"
+        target.write_text(json.dumps(policies), encoding="utf-8")
+        self.setenv("JOURNEYS_POLICIES", str(target))
 
     def load_actions(self, path: str | Path) -> list[str]:
         """Put the Actions of an actions file into JourneyTable, where the actions Lambda reads them
@@ -472,11 +485,13 @@ def parse_event_at(text: str, start: dt.datetime) -> tuple[str, dt.datetime]:
 
 def run_journey(path: str | Path, contact: dict, event: dict | None = None, start: dt.datetime | None = None,
                 allow_incomplete: bool = False, stack: LocalStack | None = None, actions_file: str | Path | None = None,
-                event_at: list[str] | list[tuple[str, dt.datetime]] | None = None, timeout: float | None = None) -> Run:
+                event_at: list[str] | list[tuple[str, dt.datetime]] | None = None, timeout: float | None = None,
+                policies_file: str | Path | None = None) -> Run:
     """Compile the journey at `path` and run `contact` through it; returns the finished Run.
 
     Every other journey beside `path` is deployed too (start_journey/exit_journey targets);
-    `actions_file` loads Actions into the table; `event_at` delivers events at virtual times.
+    `actions_file` loads Actions into the table; `event_at` delivers events at virtual times;
+    `policies_file` applies delivery policies (frequency cap, quiet hours, send rate).
     A run still going after `timeout` wall-clock seconds (default run_timeout()) is stopped:
     status ABORTED, reason naming the limit."""
     journey, _ = load_journey(path, allow_incomplete=allow_incomplete)
@@ -490,6 +505,8 @@ def run_journey(path: str | Path, contact: dict, event: dict | None = None, star
         stack.deploy(compiled)
         if actions_file:
             stack.load_actions(actions_file)
+        if policies_file:
+            stack.use_policies(policies_file)
         started = stack.clock.now()
         for item in event_at or []:
             name, when = parse_event_at(item, started) if isinstance(item, str) else item

@@ -9,6 +9,7 @@ from typing import Any
 from journeys import clock
 from journeys.compiler.asl import END_STATE, GOAL_STATE
 from journeys.local.runner import Run
+from journeys.runtime.policies import DEFERRALS, deferral
 
 ENTERED = "StateEntered"
 EXITED = "StateExited"
@@ -79,6 +80,9 @@ def _steps(run: Run) -> tuple[list[dict[str, Any]], int]:
             outcome, detail = _outcome(compiled, info, state_in, output)
             if outcome:
                 steps.append(_entry(compiled, info.step_id, outcome, at_entered, detail))
+                held = deferral(state_in) if info.role == "task" else None
+                if held:  # it ran after waiting (quiet hours, send rate): `at` is when it sent
+                    steps[-1]["deferred"] = DEFERRALS.get(held["error"], held["error"])
     if run.status == "SUCCEEDED" and previous:
         crossed(previous, None, clock.iso(run.history[-1]["timestamp"]))
     return steps, transitions
@@ -97,6 +101,8 @@ def _entry(compiled, step_id: str, outcome: str, at: str, detail: str | None = N
 def _outcome(compiled, info, state_in: dict, output: dict) -> tuple[str | None, str | None]:
     step = compiled.journey.step(info.step_id)
     if info.role == "task":
+        if isinstance(output.get("deferral"), dict) and "Error" in output["deferral"]:
+            return None, None  # told to wait: the step is reported when it runs again
         if "failure" in output:
             failure = output["failure"]
             return "failed", f"{failure.get('Error')}: {_cause(failure.get('Cause'))}"

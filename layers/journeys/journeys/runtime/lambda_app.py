@@ -17,6 +17,7 @@ from typing import Any
 from journeys.runtime import observability
 from journeys.runtime.idempotency import enabled as idempotency_enabled
 from journeys.runtime.idempotency import once_per_step
+from journeys.runtime import policies
 from journeys.runtime.task import GoalReached, StepInProgress, StepWork, run_task
 
 
@@ -51,6 +52,12 @@ def step_handler(function: str, work: dict[str, StepWork]) -> Callable[[dict, An
             raise
         except StepInProgress:
             raise  # the compiled Retry waits it out: not a failure
+        except policies.SendDeferred as deferred:
+            # The compiled Catch waits until the time it names, then runs the Task again: not a
+            # failure either; the error alarm subtracts it from Lambda's Errors like a goal exit.
+            observability.count(observability.SENDS_DEFERRED, {"FunctionName": getattr(context, "function_name", None)})
+            observability.count(observability.SENDS_DEFERRED, {"Journey": dimensions["Journey"], "Reason": deferred.reason})
+            raise
         except Exception:
             observability.count("StepFailed", dimensions)
             observability.count("StepFailed", {})  # by service only: one alarm per deployment

@@ -10,6 +10,7 @@ from typing import Any
 
 from journeys import aws
 from journeys.language import templates
+from journeys.runtime import observability, policies
 from journeys.runtime.unsubscribe import unsubscribe_headers
 from journeys.runtime.task import Outcome, StepContext
 
@@ -32,6 +33,7 @@ def send_notification_email(ctx: StepContext) -> Outcome:
     to = [str(address) for address in rendered["to"] if str(address).strip()]
     if not to:
         return Outcome("skipped", reason="no recipient")
+    policies.before_send(ctx, marketing=False)  # team email: exempt from cap and quiet hours, not from the rate
     message_id = _send(
         sender=rendered.get("from") or _default_from(), to=to, subject=str(rendered["subject"]),
         text=_opt(rendered.get("text")), html=_opt(rendered.get("html")), headers={}, ref=ctx.ref,
@@ -63,6 +65,10 @@ def _marketing_email(ctx: StepContext, at: str) -> Outcome:
     to = str(rendered.get("to") or contact.get("email") or "").strip()
     if not to:
         return Outcome("skipped", reason="no email address")
+    held = policies.before_send(ctx, marketing=True)  # may defer (quiet hours, send rate): raises
+    if held:
+        observability.count("SendsCapped", {"Journey": ctx.event.journey.id})
+        return Outcome("skipped", reason=held)
     subject = str(rendered["subject"])
     message_id = _send(
         sender=rendered.get("from") or _default_from(), to=[to], subject=subject,

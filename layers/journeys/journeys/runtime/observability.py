@@ -28,6 +28,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 SERVICE = "journeys"  # the default service name (local runs, tests)
 NAMESPACE = "Journeys"
 GOAL_EXITS = "GoalExits"  # lambda_app counts goal exits; template.yaml's error alarms subtract them
+SENDS_DEFERRED = "SendsDeferred"  # quiet hours, send rate: an error for Lambda, a wait for the journey (subtracted too)
 # Keys compare normalised (lower case, without `_`, `-`, `.` and spaces): first_name == firstName.
 PII_KEYS = frozenset({
     "email", "emailaddress", "replyto", "contactemail",

@@ -34,6 +34,7 @@ class StepInProgress(Exception):
 class JourneyRef(BaseModel):
     id: str
     timezone: str | None = None
+    policies: dict[str, Any] | None = None  # the journey's opt-out of delivery policies
 
 
 class StepRef(BaseModel):
@@ -125,6 +126,7 @@ def next_state(event: TaskEvent, contact: dict[str, Any], data: dict[str, Any], 
     next seq, what lies ahead (checks, wake) and the step's outcome (last)."""
     state = event.state.model_dump()
     state.pop("failure", None)
+    state.pop("deferral", None)  # a deferred send that went: its wait is over
     state.update(contact=contact, data=data, seq=event.state.seq + 1, checks=ahead["checks"], wake=ahead["wake"])
     if last:
         state["last"] = last
