@@ -1,7 +1,8 @@
 """Every patch of moto's internals lives here (moto is pinned; tests/test_moto_bridge.py fails
 loudly when one of these names moves).
 
-1. Lambda "simple" backend `invoke` -> our handlers, in-process (moto would echo the payload).
+1. Lambda "simple" backend `invoke` -> our handlers, in-process (moto would echo the payload), on a
+   few long-lived threads (warm containers: their boto3 clients are made once, not per execution).
 2. Wait states, Timestamp waits, Retry back-offs and history timestamps -> the virtual clock, so
    a journey with `wait: 3d` runs in milliseconds and its trace shows the virtual times.
 3. Lambda invokes reuse one boto3 client instead of building one per call.
@@ -45,6 +46,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -73,6 +75,7 @@ PINNED_MOTO = "5.2.5"
 MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 Dispatch = Callable[[str, dict[str, Any]], Any]
+HANDLER_THREADS = 4  # warm "containers" running our handlers (patch 1); CPU is the limit, not threads
 _ACTIVE_WAITS: list["VirtualWaits"] = []  # the bridge's waits while installed (end_all_executions wakes them)
 DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 
@@ -266,7 +269,7 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     def invoke(self, function_name_or_arn, qualifier, body, headers, response_headers):
         payload = json.loads(body) if body else {}
         try:
-            result = dispatch(function_name(function_name_or_arn), payload)
+            result = handler_pool.submit(dispatch, function_name(function_name_or_arn), payload).result()
         except Exception as error:  # reported as a Lambda function error, as AWS would
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps({
@@ -276,6 +279,10 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         return json.dumps(result).encode()
 
     waits = VirtualWaits(clock, running_executions(account, region))
+    # Our handlers run on a few long-lived threads, as a warm Lambda container would: each moto
+    # execution has a thread of its own, and handlers run there would build their boto3 clients
+    # (journeys.aws keeps them per thread) again for every execution: CPU and megabytes per contact.
+    handler_pool = ThreadPoolExecutor(max_workers=HANDLER_THREADS, thread_name_prefix="journeys-lambda")
     _ACTIVE_WAITS.append(waits)
 
     # moto builds a new boto3 client for every Lambda invoke (~20 ms each); one per region is enough.
@@ -429,3 +436,4 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         if publish_was_missing:
             del StepFunctionResponse.publish_state_machine_version
         _ACTIVE_WAITS.remove(waits)
+        handler_pool.shutdown(wait=False)
