@@ -395,3 +395,89 @@ print("ok", type(batch_backends).__name__)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["ok", "BackendDict"]
 
+# ---------------------------------------------------------------------------- versions (journeys test --publish)
+
+
+def test_given_moto_then_it_still_lacks_publish_state_machine_version_and_cannot_start_a_version_object():
+    """What patches 6 and 8 are for: should moto answer PublishStateMachineVersion or start a version
+    itself one day, this fails and the shims can go."""
+    from moto.stepfunctions.models import StateMachineVersion
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    assert not hasattr(StepFunctionResponse, "publish_state_machine_version")
+    assert not hasattr(StateMachineVersion, "_handle_name_input_idempotency")
+    assert not hasattr(StateMachineVersion, "backend")
+
+
+def test_given_moto_then_each_execution_still_parses_its_definition_in_the_worker():
+    """What patch 9 (one parse per definition) replaces."""
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    source = inspect.getsource(ExecutionWorker._get_evaluation_entrypoint)
+    assert "AmazonStateLanguageParser.parse(" in source and "state_machine_details.definition" in source
+    assert "_get_evaluation_entrypoint()" in inspect.getsource(ExecutionWorker)
+
+
+def test_given_two_executions_of_one_definition_then_its_program_is_parsed_once(world, monkeypatch):
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    parsed = []
+    original = AmazonStateLanguageParser.parse
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(lambda d: parsed.append(d) or original(d)))
+    arn = world.sfn.create_state_machine(name="parsed-once", roleArn=ROLE, definition=json.dumps(
+        {"StartAt": "W", "States": {"W": _wait(60)}}))["stateMachineArn"]
+    parsed.clear()  # CreateStateMachine validates by parsing too
+
+    runs = [world.sfn.start_execution(stateMachineArn=arn, name=f"run-{n}", input="{}")["executionArn"] for n in range(3)]
+
+    assert {d["status"] for d in world.drive(runs).values()} == {"SUCCEEDED"}
+    assert len(parsed) == 1
+
+
+def _machine_with_versions(world, name: str) -> tuple[str, str, str]:
+    """A machine published twice (v1: wait 1h then V1; v2: wait 1h then V2), the live alias on v1."""
+    def definition(tag: str) -> str:
+        return json.dumps({"StartAt": "W", "States": {"W": _wait(3600, tag), tag: {"Type": "Pass", "End": True}}})
+
+    arn = world.sfn.create_state_machine(name=name, roleArn=ROLE, definition=definition("V1"))["stateMachineArn"]
+    v1 = world.sfn.publish_state_machine_version(stateMachineArn=arn)["stateMachineVersionArn"]
+    alias = world.sfn.create_state_machine_alias(name="live", routingConfiguration=[
+        {"stateMachineVersionArn": v1, "weight": 100}])["stateMachineAliasArn"]
+    world.sfn.update_state_machine(stateMachineArn=arn, definition=definition("V2"))
+    v2 = world.sfn.publish_state_machine_version(stateMachineArn=arn)["stateMachineVersionArn"]
+    return alias, v1, v2
+
+
+def _entered(world, arn: str) -> list[str]:
+    return [e["stateEnteredEventDetails"]["name"] for e in world.sfn.get_execution_history(executionArn=arn)["events"]
+            if e["type"].endswith("StateEntered")]
+
+
+def test_given_two_versions_when_the_alias_moves_then_a_running_execution_stays_on_its_version(world):
+    alias, v1, v2 = _machine_with_versions(world, "versioned")
+    assert (v1.rsplit(":", 1)[1], v2.rsplit(":", 1)[1]) == ("1", "2")
+
+    first = world.sfn.start_execution(stateMachineArn=alias, name="first", input="{}")["executionArn"]
+    world.sfn.update_state_machine_alias(stateMachineAliasArn=alias, routingConfiguration=[
+        {"stateMachineVersionArn": v2, "weight": 100}])
+    second = world.sfn.start_execution(stateMachineArn=alias, name="second", input="{}")["executionArn"]
+    world.drive([first, second])
+
+    assert first == "arn:aws:states:us-east-1:123456789012:execution:versioned:first"
+    assert _entered(world, first) == ["W", "V1"] and _entered(world, second) == ["W", "V2"]
+    assert world.waits.versions == {first: 1, second: 2}
+
+
+def test_given_a_version_arn_when_started_then_describe_and_stop_find_the_execution(world):
+    alias, v1, _ = _machine_with_versions(world, "by-version")
+
+    arn = world.sfn.start_execution(stateMachineArn=v1, name="direct", input="{}")["executionArn"]
+
+    assert world.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    deadline = time.monotonic() + 10  # asleep in its Wait: moto ignores a stop before the worker exists
+    while world.waits.idle_until() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    world.sfn.stop_execution(executionArn=arn)
+    assert world.drive([arn])[arn]["status"] == "ABORTED"
+

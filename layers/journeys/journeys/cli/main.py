@@ -257,16 +257,10 @@ def demo_api(port: int) -> None:
 
 
 from journeys.cli.actions import actions  # noqa: E402
-from journeys.cli.deploy import build, graph  # noqa: E402
-
-main.add_command(actions)
-main.add_command(build)
-main.add_command(graph)
-from journeys.cli.ops import COMMANDS as OPS_COMMANDS  # noqa: E402
-
-for command in OPS_COMMANDS:
-    main.add_command(command)
-
 from journeys.cli.cost import cost  # noqa: E402
+from journeys.cli.deploy import build, graph  # noqa: E402
+from journeys.cli.ops import COMMANDS as OPS_COMMANDS  # noqa: E402
+from journeys.cli.rehearsal import test  # noqa: E402
 
-main.add_command(cost)
+for command in (actions, build, graph, test, cost, *OPS_COMMANDS):
+    main.add_command(command)

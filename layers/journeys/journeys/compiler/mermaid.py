@@ -12,6 +12,7 @@ from journeys.language.model import Journey, Step
 
 START_NODE = "start"
 END_NODE = "finish"
+EDGE_START, EDGE_END = "(start)", "(end)"  # the ends in edge_counts keys (no step id has parentheses)
 
 
 def _escape(text: str) -> str:
@@ -31,8 +32,8 @@ def _node_ids(journey: Journey) -> dict[str, str]:
     return ids
 
 
-def _shape(step: Step, node: str) -> str:
-    label = _escape(step.label)
+def _shape(step: Step, node: str, count: int | None = None) -> str:
+    label = _escape(step.label if count is None else f"{step.label} ({count})")
     if step.type in ("split", "gate"):
         return f'{node}{{"{label}"}}'
     if step.type == "wait":
@@ -60,21 +61,34 @@ def _edges(graph: Graph, step: Step) -> list[tuple[str, str | None]]:
     return [(target, None) for target in graph.successors(step)]
 
 
-def mermaid(journey: Journey) -> str:
+def mermaid(journey: Journey, counts: dict[str, int] | None = None,
+            edge_counts: dict[tuple[str, str], int] | None = None) -> str:
+    """The flowchart; with `counts` (step id -> contacts) and `edge_counts` ((from, to) step ids, with
+    EDGE_START/EDGE_END for the ends -> contacts), every step and edge also shows its count
+    (`journeys test`)."""
     graph = Graph(journey.steps, journey.id)  # exit_journey of itself ends the journey too
     ids = _node_ids(journey)
+    counted = counts is not None or edge_counts is not None
+    counts, edge_counts = counts or {}, edge_counts or {}
     lines = ["flowchart TD", f'  %% journey {journey.id}: {_escape(journey.name)}',
              f'  {START_NODE}(["{_escape(_entry_label(journey))}"])']
     for step in journey.steps:
-        lines.append("  " + _shape(step, ids[step.id]))
+        lines.append("  " + _shape(step, ids[step.id], counts.get(step.id, 0) if counted else None))
     lines.append(f"  {END_NODE}((End))")
-    lines.append(f"  {START_NODE} --> {ids[journey.steps[0].id]}")
+    first = journey.steps[0].id
+    lines.append(f"  {START_NODE}{_arrow(None, edge_counts.get((EDGE_START, first), 0) if counted else None)}{ids[first]}")
     for step in journey.steps:
         for target, label in _edges(graph, step):
-            to = END_NODE if target in (END, EXIT, None) or target not in ids else ids[target]
-            arrow = f" -->|{_escape(label)}| " if label else " --> "
-            lines.append(f"  {ids[step.id]}{arrow}{to}")
+            ends = target in (END, EXIT, None) or target not in ids
+            to = END_NODE if ends else ids[target]
+            count = edge_counts.get((step.id, EDGE_END if ends else target), 0) if counted else None
+            lines.append(f"  {ids[step.id]}{_arrow(label, count)}{to}")
     return "\n".join(lines) + "\n"
+
+
+def _arrow(label: str | None, count: int | None) -> str:
+    text = label if count is None else (f"{label}: {count}" if label else str(count))
+    return f" -->|{_escape(text)}| " if text else " --> "
 
 
 def _entry_label(journey: Journey) -> str:

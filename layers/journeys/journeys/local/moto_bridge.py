@@ -1,30 +1,41 @@
 """Every patch of moto's internals lives here (moto is pinned; tests/test_moto_bridge.py fails
 loudly when one of these names moves).
 
-1. Lambda "simple" backend `invoke` -> our handlers, in-process (moto would echo the payload).
+1. Lambda "simple" backend `invoke` -> our handlers, in-process (moto would echo the payload), on a
+   few long-lived threads (warm containers: their boto3 clients are made once, not per execution).
 2. Wait states, Timestamp waits, Retry back-offs and history timestamps -> the virtual clock, so
    a journey with `wait: 3d` runs in milliseconds and its trace shows the virtual times.
 3. Lambda invokes reuse one boto3 client instead of building one per call.
 4. `.waitForTaskToken` callbacks wait on the virtual clock too: SendTaskSuccess wakes them, and
    their TimeoutSeconds is virtual time (-> States.Timeout, the journey's on_timeout).
 5. StartExecution on an alias ARN (`arn:...:stateMachine:NAME:live`, what the deployed functions
-   use) runs NAME, as the alias would on AWS: moto answers StateMachineDoesNotExist for an alias
-   qualifier. Locally no version is published, so the machine itself is what `live` points at; the
-   execution ARN is `arn:...:execution:NAME:<execution name>`, as on AWS. Version ARNs (`:NAME:3`)
-   stay moto's own.
-6. DynamoDB single-item writes are atomic, as on AWS: moto checks a ConditionExpression and then
+   use) runs the version the alias routes to (its heaviest route), as on AWS: moto answers
+   StateMachineDoesNotExist for an alias qualifier. With no such alias (`journeys run` publishes no
+   version) the machine itself is what `live` points at. The execution ARN is
+   `arn:...:execution:NAME:<execution name>`, as on AWS.
+6. Versions (a deploy publishes one and moves `live`; the ops world and `journeys test --publish`
+   do so): moto 5.2.5 refuses StartExecution on a version ARN (its StateMachineVersion has no
+   executions). Here a version ARN runs that version's definition and its executions are the
+   machine's too (ListExecutions on the machine lists them all; DescribeExecution,
+   GetExecutionHistory and StopExecution find them, as on AWS); ListExecutions on a version ARN
+   lists that version's only; the version an execution runs is remembered (VirtualWaits.versions),
+   as AWS's DescribeExecution reports `stateMachineVersionArn`. ListStateMachineVersions and
+   PublishStateMachineVersion, which moto's responses lack, answer as AWS does.
+7. StopExecution and SendTaskSuccess/Failure wake the sleepers at once, so a sleeping execution
+   waits on a condition instead of polling: thousands can sleep in one world (`journeys test`).
+8. Each execution's ASL is parsed once per definition, not once per execution: moto's ANTLR parse
+   costs ~60 ms of CPU and megabytes held for the execution's life, and the parsed program is
+   stateless (every execution's state lives in its Environment), so executions of one definition
+   share it (a rehearsal runs thousands).
+9. DynamoDB single-item writes are atomic, as on AWS: moto checks a ConditionExpression and then
    writes, and two threads can interleave between the two (both "win" a conditional claim). One
    lock around moto's item writes makes each write one step, so "only once" tests mean something.
-7. Versions (a deploy publishes one and moves `live`, the ops world does so): moto 5.2.5 refuses
-   StartExecution on a version ARN (its StateMachineVersion has no executions) and ignores
-   aliases. Here an alias that exists runs the version it routes to, a version ARN runs that
-   version's definition, its executions are the machine's too (ListExecutions on the machine
-   lists them all, DescribeExecution finds them, as on AWS) and ListExecutions on a version ARN
-   lists that version's only. ListStateMachineVersions (not in moto) lists the published ones.
-8. ListMapRuns / DescribeMapRun while some execution's interpreter has not started yet: moto
+10. ListMapRuns / DescribeMapRun while some execution's interpreter has not started yet: moto
    raises AttributeError (that environment is None); here such an execution has no Map Run yet,
    as on AWS.
-9. `moto.batch` is registered without running its __init__ (which loads all of EC2): start-up.
+11. `moto.batch` is registered without running its __init__ (which loads all of EC2): start-up.
+12. Metering (journeys.local.metering) sees every mocked request at moto's BotocoreStubber
+   (`observed_requests`, at the end of this module).
 
 How virtual time moves (VirtualWaits): a Wait state or a callback registers a sleeper (its
 execution, its deadline). The clock stands still while any running execution is busy; when every
@@ -42,6 +53,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -49,7 +61,7 @@ import moto
 
 
 def _batch_without_ec2() -> None:
-    """9. moto's Step Functions interpreter imports `moto.batch.utils` (JobStatus, for batch Tasks we
+    """11. moto's Step Functions interpreter imports `moto.batch.utils` (JobStatus, for batch Tasks we
     never run); `moto.batch`'s __init__ loads its models, which load all of moto's EC2 (about 1 s of
     every `journeys run`'s start-up). The package is registered without that __init__: its submodules
     import as usual, and a name of the package itself (batch_backends) loads the models on first use."""
@@ -94,6 +106,7 @@ from moto.stepfunctions.parser.utils import TMP_THREADS  # noqa: E402
 from moto.stepfunctions.models import StateMachine, StateMachineVersion, StepFunctionBackend  # noqa: E402
 from moto.stepfunctions.responses import StepFunctionResponse  # noqa: E402
 from moto.core.responses import ActionResult  # noqa: E402
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker  # noqa: E402
 
 from journeys.clock import VirtualClock  # noqa: E402
 
@@ -101,6 +114,8 @@ PINNED_MOTO = "5.2.5"
 MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 Dispatch = Callable[[str, dict[str, Any]], Any]
+HANDLER_THREADS = 4  # warm "containers" running our handlers (patch 1); CPU is the limit, not threads
+_ACTIVE_WAITS: list["VirtualWaits"] = []  # the bridge's waits while installed (end_all_executions wakes them)
 DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 
 
@@ -170,19 +185,36 @@ class _Sleeper:
 class VirtualWaits:
     """Sleeping executions on the virtual clock; see the module docstring."""
 
-    POLL_SECONDS = 0.003
+    # A safety net only: whatever ends a sleep (the clock, StopExecution, a task token's outcome)
+    # notifies the condition (patch 7); a sleeper that misses a wake-up looks again this often.
+    POLL_SECONDS = 1.0
 
     def __init__(self, clock: VirtualClock, running: Callable[[], dict[str, Any]]):
         self.clock = clock
         self._running = running  # execution ARN -> moto Execution, for every RUNNING execution
         self._sleepers: dict[int, _Sleeper] = {}
         self._lock = threading.Condition()
+        self._executions: dict[str, Any] = {}  # execution ARN -> moto Execution (is_running)
+        self.versions: dict[str, int] = {}  # execution ARN -> the state machine version it runs (patch 6)
+
+    def notify(self) -> None:
+        """Something a sleeper waits for may have happened: let every sleeper look."""
+        with self._lock:
+            self._lock.notify_all()
 
     def running(self) -> dict[str, Any]:
         return self._running()
 
     def is_running(self, execution: str) -> bool:
-        return execution in self._running()
+        # Each sleeper asks this on every wake-up: look at its own Execution object, not at the list
+        # of every execution the backend holds (O(N) per sleeper would be O(N^2) per clock move).
+        known = self._executions.get(execution)
+        if known is None:
+            running = self._running()
+            if execution not in running:
+                return False
+            known = self._executions[execution] = running[execution]
+        return known.exec_status == ExecutionStatus.RUNNING
 
     def sleep(self, execution: str, seconds: float, woken: Callable[[], bool]) -> bool:
         """Block until `seconds` of virtual time have passed (True) or woken() holds (False)."""
@@ -224,8 +256,19 @@ class VirtualWaits:
 
     def advance_to(self, moment: dt.datetime) -> None:
         with self._lock:
+            if moment > self.clock.now():  # otherwise no sleeper's deadline can have come
+                self.clock.advance_to(moment)
+                self._lock.notify_all()
+
+    def advance_and_do(self, moment: dt.datetime, action: Callable[[], Any]) -> None:
+        """Move the clock to `moment` and do `action` there before any sleeper due then wakes: a hard
+        stop at T ends the executions whose wait ends at T before they send anything."""
+        with self._lock:  # a sleeper looks at the clock under this (reentrant) lock
+            moved = moment > self.clock.now()
             self.clock.advance_to(moment)
-            self._lock.notify_all()
+            action()  # a StopExecution in it notifies by itself (patch 7)
+            if moved:  # a thousand arrivals at one moment must not wake every sleeper a thousand times
+                self._lock.notify_all()
 
     def advance(self, seconds: float) -> None:
         with self._lock:
@@ -250,6 +293,8 @@ def end_all_executions(timeout: float = 5.0, cause: str = "the local run ended")
             env = getattr(worker, "env", None)
             if env is not None and env.is_running():
                 env.set_stop(stop_date=dt.datetime.now(dt.timezone.utc), cause=cause, error="Local.RunEnded")
+        for waits in list(_ACTIVE_WAITS):
+            waits.notify()
         if not alive or time.monotonic() > deadline:
             TMP_THREADS[:] = alive
             return alive
@@ -277,7 +322,7 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     def invoke(self, function_name_or_arn, qualifier, body, headers, response_headers):
         payload = json.loads(body) if body else {}
         try:
-            result = dispatch(function_name(function_name_or_arn), payload)
+            result = handler_pool.submit(dispatch, function_name(function_name_or_arn), payload).result()
         except Exception as error:  # reported as a Lambda function error, as AWS would
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps({
@@ -287,6 +332,11 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         return json.dumps(result).encode()
 
     waits = VirtualWaits(clock, running_executions(account, region))
+    # Our handlers run on a few long-lived threads, as a warm Lambda container would: each moto
+    # execution has a thread of its own, and handlers run there would build their boto3 clients
+    # (journeys.aws keeps them per thread) again for every execution: CPU and megabytes per contact.
+    handler_pool = ThreadPoolExecutor(max_workers=HANDLER_THREADS, thread_name_prefix="journeys-lambda")
+    _ACTIVE_WAITS.append(waits)
 
     # moto builds a new boto3 client for every Lambda invoke (~20 ms each); one per region is enough.
     original_client_for = lambda_eval_utils.boto_client_for
@@ -324,7 +374,9 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         if version is None:
             return original_start_execution(self, unaliased(state_machine_arn), *args, **kwargs)
         machine = self.describe_state_machine(version.source_arn)
-        return original_start_execution(self, runnable_version(machine, version).arn, *args, **kwargs)
+        execution = original_start_execution(self, runnable_version(machine, version).arn, *args, **kwargs)
+        waits.versions.setdefault(execution.exec_arn, version.version)  # DescribeExecution's stateMachineVersionArn
+        return execution
 
     original_list_executions = StepFunctionBackend.list_executions
 
@@ -336,6 +388,39 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         mine = [e for e in machine.executions if getattr(e.state_machine, "arn", None) == version.arn
                 and (not status_filter or e.status == status_filter)]
         return sorted(mine, key=lambda e: e.start_date, reverse=True), None
+
+    def publish_state_machine_version(self):
+        machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
+        machine.publish(self._get_param("description"))
+        version = machine.latest_version
+        return ActionResult({"creationDate": version.creation_date, "stateMachineVersionArn": version.arn})
+
+    original_entrypoint = ExecutionWorker._get_evaluation_entrypoint
+    programs: dict[str, Any] = {}
+    programs_lock = threading.Lock()
+
+    def evaluation_entrypoint(self):
+        definition = self._evaluation_details.state_machine_details.definition
+        with programs_lock:
+            program = programs.get(definition)
+        if program is None:
+            program = original_entrypoint(self)
+            with programs_lock:
+                programs.setdefault(definition, program)
+        return program
+
+    original_stop_execution = StepFunctionsParserBackend.stop_execution
+    original_task_success = StepFunctionsParserBackend.send_task_success
+    original_task_failure = StepFunctionsParserBackend.send_task_failure
+
+    def waking(original):
+        def call(self, *args, **kwargs):
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                waits.notify()
+
+        return call
 
     class _VirtualDatetime(dt.datetime):
         @classmethod
@@ -402,6 +487,11 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         (StepFunctionsParserBackend, "list_map_runs", original_list_map_runs),
         (StepFunctionsParserBackend, "describe_map_run", original_describe_map_run),
         (StepFunctionResponse, "list_state_machine_versions", getattr(StepFunctionResponse, "list_state_machine_versions", None)),
+        (StepFunctionsParserBackend, "stop_execution", original_stop_execution),
+        (StepFunctionResponse, "publish_state_machine_version", getattr(StepFunctionResponse, "publish_state_machine_version", None)),
+        (ExecutionWorker, "_get_evaluation_entrypoint", original_entrypoint),
+        (StepFunctionsParserBackend, "send_task_success", original_task_success),
+        (StepFunctionsParserBackend, "send_task_failure", original_task_failure),
     ]
     LambdaSimpleBackend.invoke = invoke
     WaitFunction._wait_interval = wait_interval
@@ -415,6 +505,12 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     StepFunctionsParserBackend.list_map_runs = list_map_runs
     StepFunctionsParserBackend.describe_map_run = describe_map_run
     StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
+    if not hasattr(StepFunctionResponse, "publish_state_machine_version"):  # were moto to implement it, its own would answer
+        StepFunctionResponse.publish_state_machine_version = publish_state_machine_version
+    StepFunctionsParserBackend.stop_execution = waking(original_stop_execution)
+    ExecutionWorker._get_evaluation_entrypoint = evaluation_entrypoint
+    StepFunctionsParserBackend.send_task_success = waking(original_task_success)
+    StepFunctionsParserBackend.send_task_failure = waking(original_task_failure)
     try:
         yield waits
     finally:
@@ -423,6 +519,9 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
                 delattr(owner, name)
             else:
                 setattr(owner, name, original)
+        _ACTIVE_WAITS.remove(waits)
+        handler_pool.shutdown(wait=False)
+
 
 
 # ---------------------------------------------------------------------------- metering (journeys.local.metering)

@@ -187,12 +187,14 @@ class Run:
 
 @dataclass
 class Scheduled:
-    """An outside event delivered when the virtual clock reaches `at` (journeys run --event-at)."""
+    """Something that happens when the virtual clock reaches `at`: an outside event delivered
+    (journeys run --event-at), or an `action` (a rehearsal's arrivals, publish, stop)."""
 
     at: dt.datetime
     name: str
     contact: dict
     payload: dict = field(default_factory=dict)
+    action: Callable[[], Any] | None = None
 
 
 class LocalStack:
@@ -205,6 +207,8 @@ class LocalStack:
         self.state_machines: dict[str, str] = {}
         self.compiled: dict[str, Compiled] = {}
         self.scheduled: list[Scheduled] = []
+        self.aliases: dict[str, str] = {}  # journey id -> its `live` alias ARN, once a version is published
+        self.versions: dict[str, int] = {}  # journey id -> the version `live` points at
         self.delivered: list[dict] = []
         self._saved_env: dict[str, str | None] = {}
 
@@ -312,8 +316,10 @@ class LocalStack:
                 deployed.append(journey.id)
         return deployed
 
-    def deploy(self, compiled: Compiled) -> str:
-        """Create the journey's state machine from its compiled ASL, as SAM would."""
+    def deploy(self, compiled: Compiled, publish: bool = False) -> str:
+        """Create the journey's state machine from its compiled ASL, as SAM would. With `publish`, also
+        publish it as the next version and point the `live` alias at it (AutoPublishAlias): entries
+        then start the version (`enter`), and executions already running stay on theirs."""
         placeholders = {name: function_arn(name) for name in _placeholders(compiled.to_json())}
         definition = substitute(compiled.to_json(), placeholders)
         arn = self.state_machines.get(compiled.journey.id)
@@ -325,6 +331,8 @@ class LocalStack:
             )["stateMachineArn"]
         self.state_machines[compiled.journey.id] = arn
         self.compiled[compiled.journey.id] = compiled
+        if publish:
+            self._publish(compiled.journey.id, arn)
         self._write_catalog()
         self.verify_senders(compiled.journey)
         return arn
@@ -343,6 +351,22 @@ class LocalStack:
             except ses.exceptions.AlreadyExistsException:
                 pass
 
+    def _publish(self, journey_id: str, arn: str) -> None:
+        from journeys.compiler.build import ALIAS
+
+        version_arn = self.sfn.publish_state_machine_version(stateMachineArn=arn)["stateMachineVersionArn"]
+        routing = [{"stateMachineVersionArn": version_arn, "weight": 100}]
+        if journey_id in self.aliases:
+            self.sfn.update_state_machine_alias(stateMachineAliasArn=self.aliases[journey_id], routingConfiguration=routing)
+        else:
+            self.aliases[journey_id] = self.sfn.create_state_machine_alias(
+                name=ALIAS, routingConfiguration=routing)["stateMachineAliasArn"]
+        self.versions[journey_id] = int(version_arn.rsplit(":", 1)[1])
+
+    def execution_version(self, execution_arn: str) -> int | None:
+        """The version an execution runs (None: started on the unversioned machine)."""
+        return self.waits.versions.get(execution_arn)
+
     def enter(self, journey: Journey, contact: dict, event: dict | None = None, event_name: str | None = None):
         """The entry rules, then StartExecution: journeys.edges.entry.enter_contact, as on AWS."""
         from journeys.edges import entry
@@ -351,7 +375,8 @@ class LocalStack:
         if event_name is None and journey.entry.trigger == "event":
             event_name = event.get("name") or journey.entry.event
         return entry.enter_contact(
-            journey.id, journey.entry, contact, event, state_machine_arn=self.state_machines[journey.id],
+            journey.id, journey.entry, contact, event,
+            state_machine_arn=self.aliases.get(journey.id) or self.state_machines[journey.id],
             sfn=self.sfn, contacts=self.contacts, journeys=self.journeys, event_name=event_name,
         )
 
@@ -359,6 +384,11 @@ class LocalStack:
     def schedule_event(self, at: dt.datetime, name: str, contact: dict, payload: dict | None = None) -> None:
         """Deliver event `name` for `contact` when the virtual clock reaches `at`."""
         self.scheduled.append(Scheduled(at, name, contact, payload or {}))
+        self.scheduled.sort(key=lambda s: s.at)  # stable: at the same time, in the order scheduled
+
+    def schedule(self, at: dt.datetime, name: str, action: Callable[[], Any]) -> None:
+        """Call `action` when the virtual clock reaches `at` (every execution then waits or has ended)."""
+        self.scheduled.append(Scheduled(at, name, {}, action=action))
         self.scheduled.sort(key=lambda s: s.at)
 
     def deliver(self, name: str, contact: dict, payload: dict | None = None) -> dict:
@@ -376,11 +406,16 @@ class LocalStack:
         then) or the earliest wake-up. False when something is still busy."""
         until = self.waits.idle_until()
         if until is None:
-            return False
+            if not self.scheduled or self.waits.running():
+                return False  # busy, or nothing left to do
+            until = self.scheduled[0].at  # nothing runs: on to what comes next
         if self.scheduled and self.scheduled[0].at <= until:
             due = self.scheduled.pop(0)
-            self.waits.advance_to(due.at)
-            self.deliver(due.name, due.contact, due.payload)
+            if due.action is not None:
+                self.waits.advance_and_do(due.at, due.action)
+            else:
+                self.waits.advance_to(due.at)
+                self.deliver(due.name, due.contact, due.payload)
         else:
             self.waits.advance_to(until)
         return True
@@ -447,15 +482,9 @@ class LocalStack:
                 machine = child.split(":")[-2]  # ...:execution:<state machine name>:<execution name>
                 if machine in self.compiled:
                     children.append(self.finished(self.compiled[machine], child, contact_id, started, timeout, depth + 1))
-        return Run(
-            compiled.journey, compiled, described["status"], execution_arn=execution_arn, history=self.history(execution_arn),
-            output=json.loads(described["output"]) if described.get("output") else None,
-            contact=self.contacts.get(contact_id), step_results=self.journeys.step_results(execution_arn),
-            outbox=self.outbox(), started_at=started,
-            reason=described.get("cause") or described.get("error"), children=children,
-            events=list(self.delivered) if depth == 0 else [],  # outside events belong to the run's own trace
-            notes=self.journeys.contact_items(contact_id, "NOTE") if depth == 0 else [],
-        )
+        # outside events and the contact's notes belong to the run's own trace, not to its children's
+        return finished_run(self, compiled, contact_id, described, started, list(self.delivered) if depth == 0 else [],
+                            children=children, notes=depth == 0)
 
     def history(self, execution_arn: str) -> list[dict]:
         events, kwargs = [], {"executionArn": execution_arn, "maxResults": 1000}
@@ -550,11 +579,33 @@ def run_journey(path: str | Path, contact: dict, event: dict | None = None, star
             stack.scheduled = [s for s in stack.scheduled if (s.name, s.at) != entry_event]
             stack.waits.advance_to(max(entry_event[1], started))
         entered = stack.enter(journey, contact, event)
-        arn = entered.execution_arn
         if entered.status == "NOT_ENTERED":
-            return Run(journey, compiled, "NOT_ENTERED", reason=entered.reason, contact=stack.contacts.get(contact["id"]),
-                       outbox=stack.outbox(), started_at=started)
-        return stack.finished(compiled, arn, contact["id"], started, timeout)
+            return not_entered_run(stack, compiled, contact["id"], entered.reason, started)
+        return stack.finished(compiled, entered.execution_arn, contact["id"], started, timeout)
     finally:
         if own:
             stack.__exit__(None, None, None)
+
+
+def not_entered_run(stack: LocalStack, compiled: Compiled, contact_id: str, reason: str | None,
+                    started: dt.datetime, outbox: list[dict] | None = None) -> Run:
+    """The Run of a contact the entry rules kept out (journeys run, and each such contact of journeys test)."""
+    return Run(compiled.journey, compiled, "NOT_ENTERED", reason=reason, contact=stack.contacts.get(contact_id),
+               outbox=stack.outbox() if outbox is None else outbox, started_at=started)
+
+
+def finished_run(stack: LocalStack, compiled: Compiled, contact_id: str, described: dict, started: dt.datetime,
+                 events: list[dict], reason: str | None = None, outbox: list[dict] | None = None,
+                 children: list[Run] | None = None, notes: bool = True) -> Run:
+    """The Run of an execution that has ended (DescribeExecution's answer `described`), read from
+    its history and the step results, as `journeys run` and each contact of `journeys test` report it
+    (`children`: the runs of executions its start_journey steps started; `notes`: the contact's notes)."""
+    arn = described["executionArn"]
+    return Run(
+        compiled.journey, compiled, described["status"], execution_arn=arn, history=stack.history(arn),
+        output=json.loads(described["output"]) if described.get("output") else None,
+        contact=stack.contacts.get(contact_id), step_results=stack.journeys.step_results(arn),
+        outbox=stack.outbox() if outbox is None else outbox, started_at=started,
+        reason=reason or described.get("cause") or described.get("error"), events=events,
+        children=children or [], notes=stack.journeys.contact_items(contact_id, "NOTE") if notes else [],
+    )
