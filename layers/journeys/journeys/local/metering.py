@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import math
+import contextvars
 import threading
 import time
 from collections import Counter, defaultdict
@@ -80,7 +81,9 @@ class Meter:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._local = threading.local()
+        # The execution whose Lambda runs here: a context variable, because the bridge runs handlers on
+        # pool threads with the invoking thread's context (moto_bridge.invoke copies it).
+        self._current_execution: contextvars.ContextVar[str] = contextvars.ContextVar(f"metered-execution-{id(self)}", default=OUTSIDE)
         self._usage: dict[str | None, _Usage] = defaultdict(_Usage)
         self._executions: list[str] = []
         self._stack = None
@@ -119,7 +122,7 @@ class Meter:
         return response
 
     def _current(self) -> str | None:
-        return getattr(self._local, "execution", OUTSIDE)
+        return self._current_execution.get()
 
     def _add(self, **amounts) -> None:
         """Add to the usage of the execution whose Lambda this thread runs (else OUTSIDE)."""
@@ -135,14 +138,13 @@ class Meter:
         path = unquote(request.url.split("/functions/", 1)[1])
         function = function_name(path.split("/invocations", 1)[0])
         execution = (_body(request) or {}).get("execution") or self._current()
-        outer = self._current()
-        self._local.execution = execution  # the handler's own AWS calls belong to its execution
+        token = self._current_execution.set(execution)  # the handler's own AWS calls belong to its execution
         started = time.perf_counter()
         try:
             return send()
         finally:
             billed_ms = max(1, math.ceil((time.perf_counter() - started) * 1000))
-            self._local.execution = outer
+            self._current_execution.reset(token)
             with self._lock:
                 usage = self._usage[execution]
                 usage.lambda_requests[function] += 1

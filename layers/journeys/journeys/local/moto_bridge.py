@@ -47,6 +47,7 @@ timeline, and the order of events is the order they would have on AWS.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import json
 import threading
@@ -322,7 +323,8 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     def invoke(self, function_name_or_arn, qualifier, body, headers, response_headers):
         payload = json.loads(body) if body else {}
         try:
-            result = handler_pool.submit(dispatch, function_name(function_name_or_arn), payload).result()
+            # in the invoking thread's context: what it knows (the metered execution) the handler knows
+            result = handler_pool.submit(contextvars.copy_context().run, dispatch, function_name(function_name_or_arn), payload).result()
         except Exception as error:  # reported as a Lambda function error, as AWS would
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps({
