@@ -237,3 +237,28 @@ def test_given_unusable_input_then_one_error_line_and_exit_2(tmp_path, args, mes
 
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("error: ") == 1 and message in done.stderr, done.stderr
+
+
+# ---------------------------------------------------------------------------- delivery policies
+
+
+def test_given_policies_then_the_funnel_counts_capped_and_deferred_sends(tmp_path, write_journey):
+    from rich.console import Console
+
+    from journeys.local.render import print_rehearsal
+
+    path = write_journey(THREE_SENDS, "drip.journey.yaml")
+    policies = tmp_path / "policies.yaml"
+    policies.write_text('frequency_cap: {emails: 2, per: 7d}\nquiet_hours: {from: "21:00", to: "08:00"}\n')
+    night = {"contact": {"id": "owl", "email": "owl@example.com", "timezone": "Europe/London"}, "at": "+14h"}  # 22:00
+
+    result = rehearsed(tmp_path, path, [{"id": "lark", "email": "lark@example.com"}, night], policies=str(policies))
+
+    assert result.deferred_counts() == {"first": {"quiet hours": 1}}  # then 08:00 + 1d, + 2d: outside the window
+    assert result.skip_reasons() == {"third": {"frequency cap": 2}}
+    owl = next(run for run in result.runs if run["contact"]["id"] == "owl")
+    assert owl["steps"][0] == {**owl["steps"][0], "outcome": "done", "at": "2026-01-06T08:00:00Z", "deferred": "quiet hours"}
+    console = Console(record=True, width=200)
+    print_rehearsal(result, "graph", console=console)
+    funnel = console.export_text()
+    assert "deferred" in funnel and "quiet hours 1" in funnel and "frequency cap 2" in funnel

@@ -31,7 +31,7 @@ ALONE = {"fidelity-target"}  # started by every-step, not a case of its own
 NOT_ENTERED = {("sales-handoff", "bob")}  # its entry criteria keep bob out: no execution to replay
 # A generated case runs for ada; these for bob too, whose profile takes other branches (his score, his
 # unsubscribe) - the rest would only repeat ada's path and cost CPU time.
-BOTH = {"every-step", "splits"}
+BOTH = {"every-step", "splits", "cost-splits"}
 # Runs that need more than a contact: outside events at virtual times.
 VARIANTS = {"for-event": {"delivered": ["demo_booked@+2h"], "timed out": []}}
 
