@@ -38,8 +38,9 @@ _Loose.add_multi_constructor("!", lambda loader, suffix, node: loader.construct_
 
 
 def machines_of(template) -> dict:
+    """The journeys' state machines by journey id (not the stack's segment-entry machine)."""
     return {r["Properties"]["Tags"]["journey"]: r["Properties"] for r in template["Resources"].values()
-            if r["Type"] == "AWS::Serverless::StateMachine"}
+            if r["Type"] == "AWS::Serverless::StateMachine" and "journey" in r["Properties"].get("Tags", {})}
 
 
 def test_given_a_stack_with_quiet_hours_or_a_send_rate_then_a_journey_that_emails_stays_standard(tmp_path):
@@ -50,8 +51,7 @@ def test_given_a_stack_with_quiet_hours_or_a_send_rate_then_a_journey_that_email
 def test_given_build_optimize_cost_then_short_journeys_deploy_as_express_and_the_others_stay_standard(tmp_path):
     template, outputs = template_of(tmp_path, "cost", policies=False)
     resources = template["Resources"]
-    machines = {r["Properties"]["Tags"]["journey"]: r["Properties"] for r in resources.values()
-                if r["Type"] == "AWS::Serverless::StateMachine"}
+    machines = machines_of(template)
 
     assert machines["sales-handoff"]["Type"] == "EXPRESS"  # one run of steps, no wait
     assert machines["sales-handoff"]["Logging"]["Level"] == "ALL"

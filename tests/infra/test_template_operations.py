@@ -203,8 +203,9 @@ def test_given_the_entry_function_then_it_reaches_contacts_and_journey_state_but
 
     assert {"Ref": "JourneysEntryDataPolicy"} in policies and {"Ref": "JourneysDataPolicy"} not in policies
     assert policy_tables("JourneysEntryDataPolicy") == {"ContactsTable", "JourneyTable"}
-    assert all(policy_tables(f"{name}StepPolicy") == {"ContactsTable", "JourneyTable", "IdempotencyTable"}
-               for name in ("Messaging", "Updates", "Actions", "Control"))
+    # the steps' exactly-once records live in the journey table (runtime/idempotency.py)
+    assert all(policy_tables(f"{name}StepPolicy") == {"ContactsTable", "JourneyTable"}
+               for name in ("Messaging", "Updates", "Actions", "Control", "Steps"))
 
 
 def test_given_the_execution_policy_then_only_this_stacks_journeys_are_started_and_only_through_live():

@@ -36,7 +36,7 @@ def test_given_the_template_when_the_sam_transform_runs_offline_then_every_journ
     assert all(a["Properties"]["Name"] == "live" for a in aliases)
     assert all(m["Properties"]["TracingConfiguration"] == {"Enabled": True} for m in machines)
     functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 6 and all(f["Properties"]["TracingConfig"] == {"Mode": "Active"} for f in functions)
+    assert len(functions) == 7 and all(f["Properties"]["TracingConfig"] == {"Mode": "Active"} for f in functions)
 
 
 def transformed(tmp_path, template="template.yaml") -> dict:

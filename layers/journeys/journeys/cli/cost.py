@@ -28,15 +28,12 @@ def cost(file: str, segment: str | None, count: int, event_file: str | None, act
     """Estimate what COUNT contacts through a journey cost on AWS, per item, and in a naive design."""
     from journeys.cli.main import _load_or_report, _read_json
     from journeys.cost.estimate import estimate, functions
-    from journeys.cost.measure import default_contacts, has_modes, segments_available
+    from journeys.cost.measure import default_contacts, has_modes
     from journeys.local.runner import REPO
 
     journey = _load_or_report(file, False)
     if journey is None:
         sys.exit(1)
-    if segment is not None and not segments_available():
-        _fail(f"--segment {segment}: segments are not available yet (journeys.local.rehearsal); "
-              "leave --segment out to rehearse the shared example contacts")
     event = _read_json(event_file, "event")
     if actions_file:
         from journeys.actions import ActionError, load_actions_file
@@ -92,8 +89,6 @@ def _rehearse(file: str, contacts: list[dict], segment: str | None, modes: list[
                 continue
             try:
                 results.append(measure_segment(file, segment, mode=mode, actions_file=actions_file, progress=advance))
-            except NotImplementedError as error:
-                click.echo(click.style("warning: ", fg="yellow") + f"optimize: {mode} not priced for a segment: {error}", err=True)
             except ValueError as error:  # a segment that cannot be read (SegmentError): nothing ran
                 _fail(f"--segment {segment}: {error}")
     return results

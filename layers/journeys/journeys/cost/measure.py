@@ -71,19 +71,10 @@ def measure(path: str | Path, contacts: list[dict], mode: str | None = None, sta
                     getattr(journey, "optimize", None))
 
 
-def segments_available() -> bool:
-    """Whether the rehearsal engine and segment files (journeys test) are here."""
-    import importlib.util
-
-    return importlib.util.find_spec("journeys.local.rehearsal") is not None
-
-
 def measure_segment(path: str | Path, segment_file: str | Path, mode: str | None = None, start: dt.datetime = START,
                     progress: Callable[[int], None] | None = None, actions_file: str | Path | None = None) -> Measured:
     """A segment's contacts through the journey with the rehearsal engine of `journeys test` (their
-    arrivals on one clock, one world), metered. `mode` needs an engine that takes a compilation."""
-    import inspect
-
+    arrivals on one clock, one world), metered; `mode` compiles the journey in that `optimize` mode."""
     from journeys.local.rehearsal import rehearse
     from journeys.local.segments import read_segment
 
@@ -93,8 +84,6 @@ def measure_segment(path: str | Path, segment_file: str | Path, mode: str | None
     journey, _ = load_journey(path)
     options: dict = {}
     if mode is not None:
-        if "compiled" not in inspect.signature(rehearse).parameters:
-            raise NotImplementedError("the rehearsal engine runs a journey in its own mode only")
         journey = journey.model_copy(update={"optimize": mode})
         options["compiled"] = compile_journey(journey)
     meter = Meter()

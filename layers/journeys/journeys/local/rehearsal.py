@@ -175,13 +175,16 @@ def rehearse(journey_path: str | Path, segment: Segment, *, actions: str | Path 
              start: dt.datetime, publish: list[tuple[str | Path, dt.datetime]] = (),
              stop: tuple[str, dt.datetime] | None = None, preview_dir: str | Path | None = None,
              progress: Callable[[int, int], None] | None = None, meter=None, allow_incomplete: bool = False,
-             timeout: float | None = None) -> Rehearsal:
+             timeout: float | None = None, compiled: Compiled | None = None) -> Rehearsal:
     """Run every contact of `segment` through the journey at `journey_path` in one world; see the module
     docstring. `progress(done, total)` is called as executions end; `meter`, if given, is a call meter
     whose `attached(stack)` context manager surrounds the run; `policies` (a policies.yaml) applies
-    delivery policies, as `journeys run --policies` does."""
-    journey, _ = load_journey(journey_path, allow_incomplete=allow_incomplete)
-    compiled = compile_journey(journey)
+    delivery policies, as `journeys run --policies` does; `compiled` runs that compilation of the
+    journey instead (journeys cost prices both `optimize` modes)."""
+    if compiled is None:
+        journey, _ = load_journey(journey_path, allow_incomplete=allow_incomplete)
+        compiled = compile_journey(journey)
+    journey = compiled.journey
     versions = load_publishes(journey.id, list(publish), allow_incomplete)
     rehearsal = Rehearsal(journey.id, compiled, segment)
     arrivals = [Arrival(entry) for entry in segment.entries]
