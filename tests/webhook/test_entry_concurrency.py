@@ -6,13 +6,11 @@ one request at a time each), all against the same moto DynamoDB and Step Functio
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from webhook_world import REPO, entries, executions, http_event, world  # noqa: F401 (fixtures)
+from webhook_world import REPO, containers, entries, executions, http_event, world  # noqa: F401 (fixtures)
 
 
 BURST = 6
@@ -23,36 +21,6 @@ LEAD = {"id": "c-hot", "email": "hot@example.com", "first_name": "Hot", "lead_sc
 def metrics_on(monkeypatch):
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "journeys-dev")
-
-
-def containers(world, count: int) -> list:
-    """`count` independent copies of the entry function's module (own router, clients, caches)."""
-    from journeys.local.runner import REGION, LocalContext
-
-    copies = []
-    for number in range(count):
-        spec = importlib.util.spec_from_file_location(
-            f"journeys_entry_container_{number}", REPO / "layers" / "journeys" / "journeys" / "edges" / "webhook.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # its dataclasses look their module up
-        spec.loader.exec_module(module)
-        context = LocalContext("entry", f"arn:aws:lambda:{REGION}:123456789012:function:entry")
-        _own_request(module.app)
-        copies.append(lambda event, module=module, context=context: module.lambda_handler(event, context))
-    return copies
-
-
-def _own_request(app) -> None:
-    """Powertools keeps the request being handled on the BaseRouter class (a Lambda process handles
-    one at a time), so routers in threads would read each other's. Each copy keeps its own on the
-    instance, where attribute lookup finds it first, as a separate process would."""
-    resolve = app.resolve
-
-    def own(event, context):
-        app.current_event, app.lambda_context = app._to_proxy_event(event), context
-        return resolve(event, context)
-
-    app.resolve = own
 
 
 def burst(world, requests: list[dict]) -> list[dict]:

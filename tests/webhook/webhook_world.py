@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,34 @@ def entries(http_event, journey: str, body: dict | str, **kwargs) -> dict:
 
 def executions(world, journey: str) -> list[dict]:
     return world.sfn.list_executions(stateMachineArn=world.state_machines[journey])["executions"]
+
+
+def containers(world, count: int) -> list:
+    """`count` independent copies of the entry function's module (own router, clients, caches): as
+    concurrent Lambda containers would be, for tests that send requests from several threads."""
+    from journeys.local.runner import REGION, LocalContext
+
+    copies = []
+    for number in range(count):
+        spec = importlib.util.spec_from_file_location(
+            f"journeys_entry_container_{number}", REPO / "layers" / "journeys" / "journeys" / "edges" / "webhook.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # its dataclasses look their module up
+        spec.loader.exec_module(module)
+        context = LocalContext("entry", f"arn:aws:lambda:{REGION}:123456789012:function:entry")
+        _own_request(module.app)
+        copies.append(lambda event, module=module, context=context: module.lambda_handler(event, context))
+    return copies
+
+
+def _own_request(app) -> None:
+    """Powertools keeps the request being handled on the BaseRouter class (a Lambda process handles
+    one at a time), so routers in threads would read each other's. Each copy keeps its own on the
+    instance, where attribute lookup finds it first, as a separate process would."""
+    resolve = app.resolve
+
+    def own(event, context):
+        app.current_event, app.lambda_context = app._to_proxy_event(event), context
+        return resolve(event, context)
+
+    app.resolve = own

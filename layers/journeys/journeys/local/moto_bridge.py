@@ -23,6 +23,7 @@ loudly when one of these names moves).
    PublishStateMachineVersion, which moto's responses lack, answer as AWS does.
 7. StopExecution and SendTaskSuccess/Failure wake the sleepers at once, so a sleeping execution
    waits on a condition instead of polling: thousands can sleep in one world (`journeys test`).
+   StopExecution answers once the execution has ended (ABORTED), as on AWS.
 8. Each execution's ASL is parsed once per definition, not once per execution: moto's ANTLR parse
    costs ~60 ms of CPU and megabytes held for the execution's life, and the parsed program is
    stateless (every execution's state lives in its Environment), so executions of one definition
@@ -115,6 +116,7 @@ PINNED_MOTO = "5.2.5"
 MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 Dispatch = Callable[[str, dict[str, Any]], Any]
+STOP_SETTLE_SECONDS = 5.0  # wall clock: how long a StopExecution waits for moto's worker to end the execution
 HANDLER_THREADS = 4  # warm "containers" running our handlers (patch 1); CPU is the limit, not threads
 _ACTIVE_WAITS: list["VirtualWaits"] = []  # the bridge's waits while installed (end_all_executions wakes them)
 DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
@@ -412,6 +414,18 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
         return program
 
     original_stop_execution = StepFunctionsParserBackend.stop_execution
+
+    def settled(stop):
+        """AWS's StopExecution answers once the execution is ABORTED; moto's worker thread ends it a
+        moment later: wait for that (bounded), so a DescribeExecution right after says ABORTED."""
+        def call(self, *args, **kwargs):
+            execution = stop(self, *args, **kwargs)
+            deadline = time.monotonic() + STOP_SETTLE_SECONDS
+            while getattr(execution, "exec_status", None) == ExecutionStatus.RUNNING and time.monotonic() < deadline:
+                time.sleep(0.002)
+            return execution
+
+        return call
     original_task_success = StepFunctionsParserBackend.send_task_success
     original_task_failure = StepFunctionsParserBackend.send_task_failure
 
@@ -509,7 +523,7 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
     if not hasattr(StepFunctionResponse, "publish_state_machine_version"):  # were moto to implement it, its own would answer
         StepFunctionResponse.publish_state_machine_version = publish_state_machine_version
-    StepFunctionsParserBackend.stop_execution = waking(original_stop_execution)
+    StepFunctionsParserBackend.stop_execution = settled(waking(original_stop_execution))
     ExecutionWorker._get_evaluation_entrypoint = evaluation_entrypoint
     StepFunctionsParserBackend.send_task_success = waking(original_task_success)
     StepFunctionsParserBackend.send_task_failure = waking(original_task_failure)
