@@ -93,3 +93,17 @@ def test_given_a_version_that_does_not_exist_when_stopped_then_a_clear_error(ops
     done = cli("stop", JOURNEY, "--stack", STACK, "--hard", "--version", "7")
     assert done.exit_code == 1
     assert "version 7 does not exist (published: 1)" in done.output
+
+
+def test_given_delivery_policies_when_sends_are_held_then_status_shows_the_policy_outcomes(ops, http_event, tmp_path):
+    policies = tmp_path / "policies.yaml"
+    policies.write_text('quiet_hours: {from: "07:00", to: "09:00"}\n')  # the world's clock reads 08:00 UTC
+    ops.use_policies(policies)
+
+    enter(ops, http_event, 7)  # tagged, then its welcome email waits for 09:00
+    settle(ops)
+
+    report = json.loads(cli("status", JOURNEY, "--stack", STACK, "--json").stdout)
+    assert report["policies"] == {"deferred: quiet hours": 1}
+    text = cli("status", JOURNEY, "--stack", STACK).output
+    assert "delivery policies so far: deferred: quiet hours 1" in text

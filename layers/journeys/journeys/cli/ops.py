@@ -66,6 +66,8 @@ def status(journey: str, stack_name: str, as_json: bool) -> None:
         click.echo(f"  {label}{' (live)' if version['live'] else ''}: {version['running']} running")
         for where, count in version["at"].items():
             click.echo(f"    {count:>8}  {where}")
+    if report["policies"]:
+        click.echo("  delivery policies so far: " + ", ".join(f"{outcome} {n}" for outcome, n in report["policies"].items()))
 
 
 def _switch(journey: str, stack_name: str, paused: bool, as_json: bool) -> None:

@@ -42,4 +42,5 @@ def journey_status(stack: Stack, journey_id: str) -> dict[str, Any]:
     if switch.get("by"):
         entries.update(changed_by=switch["by"], changed_at=switch.get("at"))
     return {"journey": journey_id, "stack": stack.name, **entries, "live_version": live,
-            "running": sum(v["running"] for v in versions), "versions": versions}
+            "running": sum(v["running"] for v in versions), "versions": versions,
+            "policies": store.policy_outcomes(journey_id)}  # sends capped or deferred so far (runtime/policies.py)

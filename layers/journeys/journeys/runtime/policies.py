@@ -211,11 +211,13 @@ def before_send(ctx, *, marketing: bool) -> str | None:
     if marketing and opted.quiet_hours:
         until = quiet_until(now, policies, ctx.contact, ctx.event.journey.timezone)
         if until is not None:
+            _count(ctx, "deferred: quiet hours")
             raise QuietHoursDeferral(until)
     table = ctx.journeys.table
     capped_here = False
     if marketing and opted.frequency_cap and policies.frequency_cap is not None:
         if not take_cap_slot(table, ctx.contact["id"], ctx.ref, now, policies):
+            _count(ctx, "capped: frequency cap")
             return "frequency cap"
         capped_here = True
     if policies.send_rate is not None and not _holds_rate_slot(ctx, now):
@@ -223,8 +225,17 @@ def before_send(ctx, *, marketing: bool) -> str | None:
         if slot > now:
             if capped_here:
                 release_cap_slot(table, ctx.contact["id"], ctx.ref)  # counted again when it goes
+            _count(ctx, "deferred: send rate")
             raise SendRateDeferral(slot)
     return None
+
+
+def _count(ctx, outcome: str) -> None:
+    """What `journeys status` shows of the policies; losing a count must not lose the send."""
+    try:
+        ctx.journeys.count_policy_outcome(ctx.event.journey.id, outcome)
+    except ClientError:
+        pass
 
 
 def deferral(state: dict[str, Any]) -> dict[str, Any] | None:

@@ -357,6 +357,17 @@ class JourneyStore:
         item = self.table.get_item(Key={"pk": f"JOURNEY#{journey_id}", "sk": "SWITCH"}, ConsistentRead=True).get("Item")
         return from_dynamo(item) if item else {"paused": False}
 
+    def count_policy_outcome(self, journey_id: str, outcome: str) -> None:
+        """One more send of this journey capped or deferred (runtime/policies.py); `journeys status`
+        shows the totals. A counter, not a decision: an attempt retried by Lambda may count twice."""
+        self.table.update_item(Key={"pk": f"JOURNEY#{journey_id}", "sk": "POLICY#outcomes"},
+                               UpdateExpression="ADD #outcome :one", ExpressionAttributeNames={"#outcome": outcome},
+                               ExpressionAttributeValues={":one": 1})
+
+    def policy_outcomes(self, journey_id: str) -> dict[str, int]:
+        item = self.table.get_item(Key={"pk": f"JOURNEY#{journey_id}", "sk": "POLICY#outcomes"}).get("Item") or {}
+        return {name: int(value) for name, value in sorted(item.items()) if name not in ("pk", "sk")}
+
     def record_position(self, journey_id: str, execution: str, contact_id: str, position: dict[str, Any], since: str) -> None:
         """Where an execution is now ({waiting: <wait step>} or {after: <wait step>}): one item per
         execution, overwritten by the Tasks before and after each wait; `journeys status` counts them."""
