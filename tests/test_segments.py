@@ -39,3 +39,16 @@ def test_given_a_segment_file_that_cannot_be_read_then_a_clear_error_names_the_f
     with pytest.raises(SegmentError, match=str(path).replace(".", r"\.")) as error:
         list(contacts(path))
     assert message in str(error.value)
+
+
+def test_given_a_csv_subscribed_cell_then_it_means_what_it_means_to_the_webhook(tmp_path):
+    from journeys.language.segments import contacts
+
+    path = tmp_path / "s.csv"
+    path.write_text("id,email,subscribed\nc1,a@x.example,false\nc2,b@x.example,true\nc3,c@x.example,yes\n")
+
+    read = {number: (contact, why) for number, contact, why in contacts(path)}
+
+    assert read[2][0]["subscribed"] is False
+    assert "subscribed" not in read[3][0]  # true is the stored default; a sender never re-subscribes anyone
+    assert read[4][0] is None and "subscribed" in read[4][1]  # "yes" is a 400 at the webhook too

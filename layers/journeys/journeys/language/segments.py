@@ -21,9 +21,9 @@ from pydantic import ValidationError
 from journeys.language.contact_model import ContactIn
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-# CSV cells are text; these columns hold lists (`a;b`) or booleans as the contact model wants them.
+# CSV cells are text; these columns hold lists (`a;b`). Everything else, `subscribed` included, is
+# the contact model's to read (a webhook's "true"/"no" and a CSV cell's mean the same; "yes" is an error).
 LIST_COLUMNS = ("tags", "groups")
-BOOL_COLUMNS = ("subscribed",)
 
 
 class SegmentError(ValueError):
@@ -88,8 +88,6 @@ def parse_line(fmt: str, header: list[str] | None, text: str) -> dict[str, Any]:
 def _cell(name: str, value: str) -> Any:
     if name in LIST_COLUMNS:
         return [item.strip() for item in value.split(";") if item.strip()]
-    if name in BOOL_COLUMNS:
-        return value.strip().lower() in ("true", "1", "yes")
     return value
 
 
