@@ -120,12 +120,9 @@ def _enter(journey_id: str, rules: Entry, contact: dict[str, Any], event: dict[s
     membership = journeys.membership(stored["id"], journey_id)
     start = Start(journey_id, stored["id"], execution_name(journey_id, stored["id"], idempotency_key(event, contact)),
                   state_machine_arn, sfn, journeys)
-    earlier = _started_before(membership, start.name)
-    if earlier:
-        # The same event again, after its execution started: the same entry, not a re-entry.
-        return _duplicate(earlier)
-    if _claimed_by(membership, start.name):
-        return _claimed_entry(membership, start, stored, event)
+    seen = _this_entry_again(membership, start, stored, event)
+    if seen is not None:
+        return seen
     decision = decide(rules, stored, event, membership, event_name)
     if not decision.entered:
         return EntryResult("NOT_ENTERED", reason=decision.reason)
@@ -192,13 +189,22 @@ def _claim_lost(rules: Entry, stored, event, start: Start, event_name: str | Non
     """Another entry of this contact claimed the journey first: the same event (DUPLICATE, or its
     start if that is still to come), or the re-entry rule keeps this one out (NOT_ENTERED)."""
     membership = start.journeys.membership(start.contact_id, start.journey_id)
+    seen = _this_entry_again(membership, start, stored, event)
+    if seen is not None:
+        return seen
+    decision = decide(rules, stored, event, membership, event_name)
+    return EntryResult("NOT_ENTERED", reason=decision.reason or "another entry of this contact into the journey came first")
+
+
+def _this_entry_again(membership: dict[str, Any] | None, start: Start, stored, event) -> EntryResult | None:
+    """The answer when the contact x journey record already knows this very entry (its execution
+    name): started (DUPLICATE, the same entry, not a re-entry) or claimed; None for a new entry."""
     earlier = _started_before(membership, start.name)
     if earlier:
         return _duplicate(earlier)
     if _claimed_by(membership, start.name):
         return _claimed_entry(membership, start, stored, event)
-    decision = decide(rules, stored, event, membership, event_name)
-    return EntryResult("NOT_ENTERED", reason=decision.reason or "another entry of this contact into the journey came first")
+    return None
 
 
 def _claimed_entry(membership: dict[str, Any], start: Start, stored, event) -> EntryResult:
