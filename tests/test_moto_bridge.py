@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import json
+import threading
 import time
 
 import pytest
@@ -124,10 +125,12 @@ class World:
         return self
 
     def __exit__(self, *exc):
-        for arn in list(self.waits.running()):
-            self.sfn.stop_execution(executionArn=arn)
-        self.bridge.__exit__(*exc)
-        self.mock.stop()
+        try:
+            for arn in list(self.waits.running()):
+                self.sfn.stop_execution(executionArn=arn)
+        finally:  # whatever happened, the next test gets moto unpatched
+            self.bridge.__exit__(*exc)
+            self.mock.stop()
 
     def _dispatch(self, name, payload):
         self.invocations.append(payload)
@@ -481,3 +484,19 @@ def test_given_a_version_arn_when_started_then_describe_and_stop_find_the_execut
     world.sfn.stop_execution(executionArn=arn)
     assert world.drive([arn])[arn]["status"] == "ABORTED"
 
+
+
+def test_given_an_execution_whose_worker_has_not_started_when_stopped_then_it_is_stopped_once_it_has(world):
+    # moto's worker builds the execution's environment on its own thread; a StopExecution in between
+    # met `None.set_stop` (AttributeError) and, in a fixture's teardown, left the bridge installed.
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    arn = world.start("stopped-early", {"W": _wait(3600)}, "W")
+    backend = stepfunctions_parser_backends["123456789012"][REGION]
+    worker = next(e for sm in backend.state_machines for e in sm.executions if e.exec_arn == arn).exec_worker
+    env, worker.env = worker.env, None  # the moment before the worker has made it
+    threading.Timer(0.05, lambda: setattr(worker, "env", env)).start()
+
+    world.sfn.stop_execution(executionArn=arn, error="JourneyExited", cause="test")
+
+    assert world.sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"

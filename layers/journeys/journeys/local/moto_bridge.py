@@ -417,10 +417,19 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
 
     def settled(stop):
         """AWS's StopExecution answers once the execution is ABORTED; moto's worker thread ends it a
-        moment later: wait for that (bounded), so a DescribeExecution right after says ABORTED."""
+        moment later: wait for that (bounded), so a DescribeExecution right after says ABORTED. An
+        execution stopped the instant it starts (moto: its worker has no environment yet, an
+        AttributeError) is stopped once it has one, as AWS stops an execution at any moment."""
         def call(self, *args, **kwargs):
-            execution = stop(self, *args, **kwargs)
             deadline = time.monotonic() + STOP_SETTLE_SECONDS
+            while True:
+                try:
+                    execution = stop(self, *args, **kwargs)
+                    break
+                except AttributeError:  # moto: the worker has no environment yet (it is still starting)
+                    if time.monotonic() >= deadline:
+                        raise
+                    time.sleep(0.002)
             while getattr(execution, "exec_status", None) == ExecutionStatus.RUNNING and time.monotonic() < deadline:
                 time.sleep(0.002)
             return execution
