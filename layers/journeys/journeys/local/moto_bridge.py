@@ -405,12 +405,10 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
 
     def evaluation_entrypoint(self):
         definition = self._evaluation_details.state_machine_details.definition
-        with programs_lock:
+        with programs_lock:  # held while parsing: executions started together parse their definition once
             program = programs.get(definition)
-        if program is None:
-            program = original_entrypoint(self)
-            with programs_lock:
-                programs.setdefault(definition, program)
+            if program is None:
+                program = programs[definition] = original_entrypoint(self)
         return program
 
     original_stop_execution = StepFunctionsParserBackend.stop_execution
