@@ -500,3 +500,144 @@ def test_given_an_execution_whose_worker_has_not_started_when_stopped_then_it_is
     world.sfn.stop_execution(executionArn=arn, error="JourneyExited", cause="test")
 
     assert world.sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+
+
+# ---------------------------------------------------------------------------- 13/14: answers as plain JSON, partition queries
+
+ALL_TYPES = {"pk": {"S": "p1"}, "sk": {"S": "a#1"}, "n": {"N": "12.50"}, "b": {"B": b"\x00\xffbytes"},
+             "t": {"BOOL": True}, "z": {"NULL": True}, "l": {"L": [{"S": "x"}, {"N": "1"}, {"B": b"\x01"}]},
+             "m": {"M": {"inner": {"S": "é ✓"}, "deep": {"M": {"n": {"N": "-3"}}}}},
+             "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]}, "bs": {"BS": [b"\x02", b"\x03"]}}
+
+
+def _dynamodb_answers(client) -> dict:
+    """One answer of every DynamoDB operation patch 13 writes directly, on items of every type."""
+    key = {"pk": ALL_TYPES["pk"], "sk": ALL_TYPES["sk"]}
+    answers = {"put": client.put_item(TableName="t", Item=ALL_TYPES, ReturnValues="ALL_OLD")}
+    answers["put_again"] = client.put_item(TableName="t", Item=ALL_TYPES, ReturnValues="ALL_OLD")
+    answers["get"] = client.get_item(TableName="t", Key=key)
+    answers["get_missing"] = client.get_item(TableName="t", Key={"pk": {"S": "none"}, "sk": {"S": "none"}})
+    answers["update"] = client.update_item(TableName="t", Key=key, UpdateExpression="SET n = n + :one, extra = :e",
+                                           ExpressionAttributeValues={":one": {"N": "1"}, ":e": {"B": b"\x09"}}, ReturnValues="ALL_NEW")
+    answers["query"] = client.query(TableName="t", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p1"}},
+                                    ReturnConsumedCapacity="TOTAL")
+    answers["scan"] = client.scan(TableName="t")
+    answers["batch_get"] = client.batch_get_item(RequestItems={"t": {"Keys": [key]}})
+    answers["transact_get"] = client.transact_get_items(TransactItems=[{"Get": {"TableName": "t", "Key": key}}])
+    answers["transact_write"] = client.transact_write_items(TransactItems=[{"Put": {"TableName": "t", "Item": {**ALL_TYPES, "sk": {"S": "a#2"}}}}])
+    answers["batch_write"] = client.batch_write_item(RequestItems={"t": [{"PutRequest": {"Item": {**ALL_TYPES, "sk": {"S": "a#3"}}}}]})
+    answers["delete"] = client.delete_item(TableName="t", Key=key, ReturnValues="ALL_OLD")
+    for answer in answers.values():
+        answer.pop("ResponseMetadata", None)
+    return answers
+
+
+def _with_and_without_the_bridge(monkeypatch, run):
+    """run(boto3 module) in a fresh moto without the bridge, then in one with it: both results."""
+    import boto3
+    from moto import mock_aws
+
+    from journeys.clock import VirtualClock
+    from journeys.local.moto_bridge import MOCK_CONFIG, bridged
+
+    for key, value in {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}.items():
+        monkeypatch.setenv(key, value)
+    results = []
+    for bridge in (False, True):
+        with mock_aws(config=MOCK_CONFIG):
+            if bridge:
+                with bridged(VirtualClock(START), lambda name, payload: payload):
+                    results.append(run(boto3))
+            else:
+                results.append(run(boto3))
+    return results
+
+
+def _table(boto3):
+    client = boto3.client("dynamodb", region_name=REGION)
+    client.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}])
+    return client
+
+
+def test_given_moto_then_the_answer_and_query_patches_find_what_they_replace():
+    from moto.core.responses import ActionResult
+    from moto.core.serialize import TimestampSerializer
+    from moto.dynamodb.models.table import Table
+
+    assert _params(ActionResult.execute_result) == ["self", "context"]
+    assert _params(Table.query)[:9] == ["self", "hash_key", "range_comparison", "range_objs", "limit", "exclusive_start_key",
+                                        "scan_index_forward", "projection_expressions", "index_name"]
+    assert _params(Table.all_items) == ["self"]
+    assert TimestampSerializer._timestamp_unixtimestamp(dt.datetime(2026, 1, 5, 8, 0, 0, 123456)) == 1767600000.123
+
+
+def test_given_every_item_operation_then_the_plain_json_answer_equals_motos(monkeypatch):
+    from journeys.local import moto_bridge
+
+    written = []
+    original = moto_bridge.plain_json
+
+    def counted(value):
+        written.append(1)
+        return original(value)
+
+    monkeypatch.setattr(moto_bridge, "plain_json", counted)
+    without, with_bridge = _with_and_without_the_bridge(monkeypatch, lambda boto3: _dynamodb_answers(_table(boto3)))
+
+    assert with_bridge == without
+    assert with_bridge["get"]["Item"]["b"] == {"B": b"\x00\xffbytes"} and with_bridge["update"]["Attributes"]["extra"] == {"B": b"\x09"}
+    assert len(written) >= len(with_bridge), "the item answers went through patch 13"
+
+
+def test_given_a_finished_execution_then_its_history_and_description_answer_as_motos(monkeypatch):
+    def run(boto3):
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        machine = sfn.create_state_machine(name="m", roleArn=ROLE, definition=json.dumps(
+            {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"a": [1, None, "é"]}, "End": True}}}))["stateMachineArn"]
+        started = sfn.start_execution(stateMachineArn=machine, input='{"x": 1}')
+        for _ in range(500):
+            described = sfn.describe_execution(executionArn=started["executionArn"])
+            if described["status"] != "RUNNING":
+                break
+            time.sleep(0.01)
+        history = sfn.get_execution_history(executionArn=started["executionArn"])
+        answers = {"started": started, "described": described, "history": history}
+        for answer in answers.values():
+            answer.pop("ResponseMetadata", None)
+        # the two worlds ran at different moments: compare the shape of times, not their values
+        return json.loads(json.dumps(answers, default=lambda value: type(value).__name__))
+
+    without, with_bridge = _with_and_without_the_bridge(monkeypatch, run)
+
+    assert with_bridge["described"]["status"] == "SUCCEEDED"
+    assert with_bridge == json.loads(json.dumps(without).replace(without["started"]["executionArn"], with_bridge["started"]["executionArn"]))
+
+
+def test_given_many_partitions_then_a_query_reads_only_its_own_and_answers_as_moto(monkeypatch):
+    from moto.dynamodb.models.table import Table
+
+    def run(boto3):
+        client = _table(boto3)
+        for p in range(30):
+            for s in range(6):
+                client.put_item(TableName="t", Item={"pk": {"S": f"p{p}"}, "sk": {"S": f"s{s}"}, "v": {"N": str(s % 3)}})
+        scanned = []
+        original = Table.all_items
+        # what moto's query sorts: with the bridge, one partition; without, the whole table
+        monkeypatch.setattr(Table, "all_items", lambda self: scanned.append(len(result := original(self))) or result)
+        answers = [client.query(TableName="t", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p7"}}),
+                   client.query(TableName="t", KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
+                                ExpressionAttributeValues={":p": {"S": "p7"}, ":s": {"S": "s"}}, ScanIndexForward=False, Limit=4),
+                   client.query(TableName="t", KeyConditionExpression="pk = :p", FilterExpression="v = :v",
+                                ExpressionAttributeValues={":p": {"S": "p3"}, ":v": {"N": "1"}}),
+                   client.query(TableName="t", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "none"}})]
+        monkeypatch.setattr(Table, "all_items", original)
+        return [{k: v for k, v in a.items() if k != "ResponseMetadata"} for a in answers], scanned
+
+    (without, scanned_without), (with_bridge, scanned_with) = _with_and_without_the_bridge(monkeypatch, run)
+
+    assert with_bridge == without
+    assert [len(a["Items"]) for a in with_bridge] == [6, 4, 2, 0]
+    assert max(scanned_without) == 180 and max(scanned_with) <= 6
