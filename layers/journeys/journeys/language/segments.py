@@ -1,9 +1,14 @@
-"""Segment files: one contact per line, CSV (a header row names the attributes) or JSONL (one JSON
-object per line). A line becomes a contact through the one contact model (contact_model.ContactIn),
-so a segment line, a webhook body and a contact file obey the same rules.
+"""Segment files (JOURNEYS.md, Segments): the one reader of their lines, for every use of a segment.
 
-Shared by `journeys enter --segment` (the CLI reads the file, the segment-entry function parses each
-line) and local rehearsal: one parser.
+`.jsonl` (or `.ndjson`): one JSON object a line, a contact or `{"contact": {...}, "event": {...},
+"at": "+26h"}`. `.csv`: a header row of attribute names; `tags` and `groups` cells split on `;`; an
+empty cell is an absent attribute; an `at` column, if any, is the arrival time (not an attribute).
+A line becomes a contact through the one contact model (contact_model.ContactIn), so a segment line,
+a webhook body and a contact file obey the same rules.
+
+`journeys enter --segment` (the CLI reads the file, the segment-entry function parses each line:
+edges/segment.py) enters every contact now; `journeys test` (local/segments.py) also reads each
+line's arrival time `at` and entry event.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +30,31 @@ FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # CSV cells are text; these columns hold lists (`a;b`). Everything else, `subscribed` included, is
 # the contact model's to read (a webhook's "true"/"no" and a CSV cell's mean the same; "yes" is an error).
 LIST_COLUMNS = ("tags", "groups")
+WRAPPER_KEYS = {"contact", "event", "at"}
 
 
 class SegmentError(ValueError):
-    """The file as a whole cannot be read (unknown format, no header, empty)."""
+    """The file as a whole cannot be read (unknown type, unreadable, no header, empty): nothing runs."""
 
 
 class BadLine(ValueError):
     """One line is not a contact: the message says why (the line number is the caller's)."""
 
 
+@dataclass
+class Line:
+    """One good segment line: the contact, its entry event, and its `at` as written (None: at once)."""
+
+    contact: dict[str, Any]
+    event: dict[str, Any] = field(default_factory=dict)
+    at: Any = None
+
+
 def segment_format(path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise SegmentError(f"{path}: a segment is a .csv (header row + one contact per line) or a .jsonl file "
-                           f"(one JSON object per line), not {suffix or 'a file without suffix'}")
+        raise SegmentError(f"{path}: unknown segment file type {suffix or '(none)'!r}: a segment is a .csv "
+                           "(header row + one contact per line) or a .jsonl file (one JSON object per line)")
     return FORMATS[suffix]
 
 
@@ -50,39 +66,70 @@ def digest(data: bytes) -> str:
 def read_lines(path: str | Path) -> tuple[str, list[str] | None, list[tuple[int, str]]]:
     """(format, CSV header or None, [(line number, text)]) for the non-blank lines after the header."""
     fmt = segment_format(path)
-    text = Path(path).read_text(encoding="utf-8-sig")
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise SegmentError(f"{path}: cannot read the segment: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise SegmentError(f"{path}: the segment is not UTF-8 text") from None
     numbered = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    if not numbered:
-        raise SegmentError(f"{path}: empty segment")
     header = None
-    if fmt == "csv":
+    if fmt == "csv" and numbered:
         (_, first), numbered = numbered[0], numbered[1:]
         header = [name.strip() for name in next(csv.reader([first]))]
         if "id" not in header:
-            raise SegmentError(f"{path}: line 1: the CSV header has no 'id' column (got: {', '.join(header)})")
+            raise SegmentError(f"{path}: line 1: the CSV header has no `id` column (got: {', '.join(header)})")
+    if not numbered:
+        raise SegmentError(f"{path}: the segment is empty: no contact to run")
     return fmt, header, numbered
+
+
+def parse_entry(fmt: str, header: list[str] | None, text: str) -> Line:
+    """One segment line -> its contact (as enter_contact takes it), event and `at`; BadLine says why not."""
+    row = _row(fmt, header, text)
+    if isinstance(row.get("contact"), dict) and "id" not in row:  # the wrapped form
+        unknown = sorted(set(row) - WRAPPER_KEYS)
+        if unknown:
+            raise BadLine(f"unknown key(s) {', '.join(unknown)}: a wrapped line has contact, event, at")
+        event = row.get("event", {})
+        if not isinstance(event, dict):
+            raise BadLine("event: expected a JSON object")
+        return Line(checked_contact(row["contact"]), event, row.get("at"))
+    at = row.pop("at", None) if fmt == "csv" else None
+    return Line(checked_contact(row), {}, at)
 
 
 def parse_line(fmt: str, header: list[str] | None, text: str) -> dict[str, Any]:
     """One segment line -> the contact as enter_contact takes it; BadLine says why not."""
+    return parse_entry(fmt, header, text).contact
+
+
+def checked_contact(contact: Any) -> dict[str, Any]:
+    """The contact as the entry webhook takes it (one model), or BadLine naming each bad field."""
+    if not isinstance(contact, dict):
+        raise BadLine("contact: expected a JSON object")
+    try:
+        return ContactIn.model_validate(contact).as_contact()
+    except ValidationError as error:
+        from journeys.actions.errors import describe_validation_error
+
+        raise BadLine("; ".join(f"{key}: {message}" for key, message in describe_validation_error(error))) from None
+
+
+def _row(fmt: str, header: list[str] | None, text: str) -> dict[str, Any]:
     if fmt == "jsonl":
         try:
-            raw = json.loads(text)
+            row = json.loads(text)
         except json.JSONDecodeError as error:
-            raise BadLine(f"not JSON: {error.msg} (column {error.colno})") from None
-        if not isinstance(raw, dict):
-            raise BadLine(f"expected a JSON object, got {type(raw).__name__}")
-    else:
-        cells = next(csv.reader(io.StringIO(text)), [])
-        if len(cells) != len(header or []):
-            raise BadLine(f"{len(cells)} cells, the header has {len(header or [])}")
-        raw = {name: _cell(name, value) for name, value in zip(header, cells) if value != ""}
-    try:
-        return ContactIn.model_validate(raw).as_contact()
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "contact"
-        raise BadLine(f"{where}: {first['msg']}") from None
+            raise BadLine(f"not valid JSON: {error.msg} (column {error.colno})") from None
+        if not isinstance(row, dict):
+            raise BadLine(f"expected a JSON object (a contact, or {{\"contact\": ..., \"event\": ..., \"at\": ...}}), "
+                          f"got {type(row).__name__}")
+        return row
+    cells = next(csv.reader(io.StringIO(text)), [])
+    if len(cells) != len(header or []):
+        raise BadLine(f"{len(cells)} cells, the header has {len(header or [])}")
+    return {name: _cell(name, value) for name, value in zip(header, cells) if value != ""}
 
 
 def _cell(name: str, value: str) -> Any:
