@@ -641,3 +641,46 @@ def test_given_many_partitions_then_a_query_reads_only_its_own_and_answers_as_mo
     assert with_bridge == without
     assert [len(a["Items"]) for a in with_bridge] == [6, 4, 2, 0]
     assert max(scanned_without) == 180 and max(scanned_with) <= 6
+
+
+# ---------------------------------------------------------------------------- 15/16: request overhead
+
+
+def test_given_moto_and_botocore_then_the_request_patches_find_what_they_replace():
+    from botocore.signers import RequestSigner
+    from moto.core import responses
+
+    assert callable(responses.method_names_from_class)
+    assert _params(RequestSigner.sign)[:5] == ["self", "operation_name", "request", "region_name", "signing_type"]
+    assert "_signing_name" in RequestSigner.__init__.__code__.co_names
+
+
+def test_given_the_bridge_then_dynamodb_goes_unsigned_while_s3_and_presigned_urls_are_signed(monkeypatch):
+    from moto.core import responses
+
+    from journeys.local.moto_bridge import observed_requests
+
+    original_listing = responses.method_names_from_class
+
+    def run(boto3):
+        seen = {}
+
+        def observe(service, operation, request, send):
+            seen[service] = "Authorization" in request.headers
+            return send()
+
+        with observed_requests(observe):
+            _table(boto3).get_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "b"}})
+            s3 = boto3.client("s3", region_name=REGION)
+            s3.create_bucket(Bucket="bkt")
+            s3.put_object(Bucket="bkt", Key="k", Body=b"x")
+            assert s3.get_object(Bucket="bkt", Key="k")["Body"].read() == b"x"
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": "bkt", "Key": "k"})
+        listing_cached = responses.method_names_from_class is not original_listing
+        return seen, "Signature=" in url or "X-Amz-Signature=" in url, listing_cached
+
+    (without, presigned_before, cached_before), (with_bridge, presigned, cached) = _with_and_without_the_bridge(monkeypatch, run)
+
+    assert without == {"dynamodb": True, "s3": True} and presigned_before and not cached_before
+    assert with_bridge == {"dynamodb": False, "s3": True} and presigned and cached
+    assert responses.method_names_from_class is original_listing  # restored with the bridge
