@@ -684,3 +684,30 @@ def test_given_the_bridge_then_dynamodb_goes_unsigned_while_s3_and_presigned_url
     assert without == {"dynamodb": True, "s3": True} and presigned_before and not cached_before
     assert with_bridge == {"dynamodb": False, "s3": True} and presigned and cached
     assert responses.method_names_from_class is original_listing  # restored with the bridge
+
+
+def test_given_one_history_then_the_plain_answer_and_motos_serializer_give_the_same_events_and_times(world, monkeypatch):
+    from moto.core.responses import ActionResult
+
+    from journeys.local.moto_bridge import observed_requests
+
+    arn = world.start("timed", {"W": _wait(90, "P"), "P": {"Type": "Pass", "End": True}}, "W")
+    world.drive([arn])
+    bodies = []
+
+    def observe(service, operation, request, send):
+        response = send()
+        bodies.append(json.loads(response.content))
+        return response
+
+    with observed_requests(observe):
+        plain = world.sfn.get_execution_history(executionArn=arn)["events"]
+    patched = ActionResult.execute_result
+    monkeypatch.setattr(ActionResult, "execute_result", patched.original)
+    assert ActionResult.execute_result is not patched
+    motos = world.sfn.get_execution_history(executionArn=arn)["events"]
+    monkeypatch.setattr(ActionResult, "execute_result", patched)
+
+    assert plain == motos
+    assert all(isinstance(event["timestamp"], (int, float)) for event in bodies[0]["events"])
+    assert plain[-1]["timestamp"] - plain[0]["timestamp"] == dt.timedelta(seconds=90)
