@@ -711,3 +711,37 @@ def test_given_one_history_then_the_plain_answer_and_motos_serializer_give_the_s
     assert plain == motos
     assert all(isinstance(event["timestamp"], (int, float)) for event in bodies[0]["events"])
     assert plain[-1]["timestamp"] - plain[0]["timestamp"] == dt.timedelta(seconds=90)
+
+
+# ---------------------------------------------------------------------------- 17: one thread per execution
+
+
+def test_given_moto_then_a_program_still_evaluates_on_a_thread_of_its_own_joined_with_its_timeout():
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+
+    source = inspect.getsource(Program.eval)
+    assert "threading.Thread(target=super().eval" in source and "join(timeout=timeout)" in source
+    assert "timeout_seconds" in inspect.signature(Program.__init__).parameters
+
+
+def _program_threads() -> int:
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+
+    return sum(1 for thread in threading.enumerate()
+               if isinstance(getattr(getattr(thread, "_target", None), "__self__", None), Program))
+
+
+def test_given_a_machine_without_timeout_then_its_execution_runs_on_one_thread_and_one_with_a_timeout_keeps_motos(world):
+    plain = world.start("plain", {"W": _wait(3600)}, "W")
+    arn = world.sfn.create_state_machine(name="timed", roleArn=ROLE, definition=json.dumps(
+        {"StartAt": "W", "TimeoutSeconds": 86400, "States": {"W": _wait(3600)}}))["stateMachineArn"]
+    timed = world.sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    deadline = time.monotonic() + 10
+    while world.waits.idle_until() is None:  # both asleep in their Wait
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+    assert _program_threads() == 1  # the timed one's: moto's own path
+
+    described = world.drive([plain, timed])
+    assert {d["status"] for d in described.values()} == {"SUCCEEDED"}

@@ -51,6 +51,9 @@ loudly when one of these names moves).
    signature there (it reads the region from the URL, and the default account when no Authorization
    header is there), and SigV4 was ~0.6 ms of a ~1.5 ms GetItem. S3 (where moto answers an unsigned
    request as an anonymous one) and presigned URLs are signed as before.
+17. A state machine without TimeoutSeconds (every journey's) runs on its execution's own thread:
+   moto starts a second thread per execution only to join it with that timeout, so a rehearsal of
+   a thousand waiting contacts held two thousand threads (their stacks are most of its memory).
 
 How virtual time moves (VirtualWaits): a Wait state or a callback registers a sleeper (its
 execution, its deadline). The clock stands still while any running execution is busy; when every
@@ -129,6 +132,7 @@ from moto.core.responses import ActionResult  # noqa: E402
 from moto.core.serialize import TimestampSerializer  # noqa: E402
 from moto.dynamodb.models.table import Table as DynamoDBTable  # noqa: E402
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker  # noqa: E402
+from moto.stepfunctions.parser.asl.component.program.program import Program  # noqa: E402
 
 from journeys.clock import VirtualClock  # noqa: E402
 
@@ -394,6 +398,16 @@ def plain_json_answer(original):
     return execute_result
 
 
+def program_on_its_thread(original_eval):
+    """Patch 17: Program.eval without a second thread when there is no timeout to enforce."""
+    def eval(self, env):
+        if self.timeout_seconds is not None:
+            return original_eval(self, env)
+        env.next_state_name = self.start_at.start_at_name
+        return super(Program, self).eval(env)
+    return eval
+
+
 def unsigned_for_moto(original_sign):
     """Patch 16: standard requests to UNSIGNED_SERVICES go unsigned."""
     def sign(self, operation_name, request, region_name=None, signing_type="standard", *args, **kwargs):
@@ -617,6 +631,8 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     saved += [(moto_responses, "method_names_from_class", moto_responses.method_names_from_class),
               (RequestSigner, "sign", RequestSigner.sign)]
     RequestSigner.sign = unsigned_for_moto(RequestSigner.sign)
+    saved.append((Program, "eval", Program.eval))
+    Program.eval = program_on_its_thread(Program.eval)
     DynamoDBTable.query, DynamoDBTable.all_items = partition_query(DynamoDBTable.query, DynamoDBTable.all_items)
     saved += [
         (LambdaSimpleBackend, "invoke", LambdaSimpleBackend.invoke),
