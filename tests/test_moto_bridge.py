@@ -745,3 +745,30 @@ def test_given_a_machine_without_timeout_then_its_execution_runs_on_one_thread_a
 
     described = world.drive([plain, timed])
     assert {d["status"] for d in described.values()} == {"SUCCEEDED"}
+
+
+# ---------------------------------------------------------------------------- 18: JSONPaths parsed once
+
+
+def test_given_moto_then_extract_json_still_parses_through_its_module_parse():
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    assert "parse(path)" in inspect.getsource(json_path.extract_json)
+    assert json_path.parse.__module__.startswith("jsonpath_ng")
+
+
+def test_given_a_choice_evaluated_many_times_then_its_path_is_parsed_once_and_still_chooses_right(world):
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    machine = {"C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 1, "Next": "Big"}], "Default": "Small"},
+               "Big": {"Type": "Pass", "Result": {"size": "big"}, "End": True},
+               "Small": {"Type": "Pass", "Result": {"size": "small"}, "End": True}}
+    arn = world.sfn.create_state_machine(name="choose", roleArn=ROLE, definition=json.dumps({"StartAt": "C", "States": machine}))["stateMachineArn"]
+    json_path.parse.cache_clear()
+    runs = [world.sfn.start_execution(stateMachineArn=arn, name=f"n{n}", input=json.dumps({"n": n}))["executionArn"]
+            for n in (0, 5, 1, 9)]
+
+    described = world.drive(runs)
+
+    assert [json.loads(described[r]["output"])["size"] for r in runs] == ["small", "big", "small", "big"]
+    assert json_path.parse.cache_info().misses == 1 and json_path.parse.cache_info().hits == 3

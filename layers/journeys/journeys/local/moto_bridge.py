@@ -54,6 +54,9 @@ loudly when one of these names moves).
 17. A state machine without TimeoutSeconds (every journey's) runs on its execution's own thread:
    moto starts a second thread per execution only to join it with that timeout, so a rehearsal of
    a thousand waiting contacts held two thousand threads (their stacks are most of its memory).
+18. moto's `extract_json` (Choice comparisons, the context object's paths) parses its JSONPath with
+   jsonpath_ng's PLY parser on every evaluation (~0.4 ms each): parsed once per path. A parsed path
+   is not changed by `find`, so executions share it.
 
 How virtual time moves (VirtualWaits): a Wait state or a callback registers a sleeper (its
 execution, its deadline). The clock stands still while any running execution is busy; when every
@@ -133,6 +136,7 @@ from moto.core.serialize import TimestampSerializer  # noqa: E402
 from moto.dynamodb.models.table import Table as DynamoDBTable  # noqa: E402
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker  # noqa: E402
 from moto.stepfunctions.parser.asl.component.program.program import Program  # noqa: E402
+from moto.stepfunctions.parser.asl.utils import json_path as moto_json_path  # noqa: E402
 
 from journeys.clock import VirtualClock  # noqa: E402
 
@@ -633,6 +637,8 @@ def bridged(clock: VirtualClock, dispatch: Dispatch, account: str = "12345678901
     RequestSigner.sign = unsigned_for_moto(RequestSigner.sign)
     saved.append((Program, "eval", Program.eval))
     Program.eval = program_on_its_thread(Program.eval)
+    saved.append((moto_json_path, "parse", moto_json_path.parse))
+    moto_json_path.parse = functools.lru_cache(maxsize=4096)(moto_json_path.parse)
     DynamoDBTable.query, DynamoDBTable.all_items = partition_query(DynamoDBTable.query, DynamoDBTable.all_items)
     saved += [
         (LambdaSimpleBackend, "invoke", LambdaSimpleBackend.invoke),
