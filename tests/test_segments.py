@@ -22,7 +22,7 @@ def test_given_a_csv_segment_with_good_and_bad_lines_then_each_bad_line_has_its_
 
     assert found[0] == (2, {"id": "c1", "email": "c1@example.com", "first_name": "Ada, the first", "tags": ["a", "b"]}, None)
     assert found[1] == (4, None, "email: Value error, not an email address")
-    assert found[2] == (5, None, "2 cells, the header has 4")
+    assert found[2] == (5, {"id": "c3", "email": "x@example.com"}, None)  # missing trailing cells are absent
 
 
 def test_given_a_jsonl_segment_then_lines_parse_as_contacts_and_broken_json_is_a_bad_line(tmp_path):
@@ -120,3 +120,30 @@ def test_given_one_segment_then_aws_entry_and_the_rehearsal_read_the_same_contac
     assert [(n, c) for n, c, why in on_aws if c] == [(e.line, e.contact) for e in rehearsed.entries]
     assert [(n, why) for n, c, why in on_aws if why] == rehearsed.bad_lines
     assert rehearsed.entries[1].at == START + dt.timedelta(hours=1)
+
+
+def test_given_spreadsheet_style_csv_rows_then_missing_trailing_cells_are_absent_and_comma_rows_are_blank(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("id,email,tags\r\nada,ada@example.com\r\n,,\r\n,\r\nbob,b@x.example,a;b,extra\r\n", encoding="utf-8")
+
+    found = list(contacts(path))
+
+    assert found == [(2, {"id": "ada", "email": "ada@example.com"}, None), (5, None, "4 cells, the header has 3")]
+    assert [(e.line, e.contact) for e in read_segment(path, START).entries] == [(2, {"id": "ada", "email": "ada@example.com"})]
+
+
+def test_given_a_quoted_cell_holding_a_line_break_then_the_file_is_refused_naming_the_lines(tmp_path):
+    # a contact cut in two would enter its second half as a contact of its own (id 'line two"')
+    path = tmp_path / "s.csv"
+    path.write_text('id,note\nada,"line one\nline two"\nbob,x\n', encoding="utf-8")
+
+    for read in (lambda: list(contacts(path)), lambda: read_segment(path, START)):
+        with pytest.raises(SegmentError, match="lines 2-3: a quoted cell holds a line break"):
+            read()
+
+
+def test_given_unicode_line_separators_inside_a_cell_then_the_line_stays_whole(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("id,note\nada,a\u2028b\x0cc\nbob,x\n", encoding="utf-8")
+
+    assert list(contacts(path)) == [(2, {"id": "ada", "note": "a\u2028b\x0cc"}, None), (3, {"id": "bob", "note": "x"}, None)]

@@ -105,3 +105,16 @@ def test_given_2000_lines_with_10_bad_and_50_contacts_inside_when_entered_in_bat
     assert summary["not_entered"] == {"already entered this journey (re_entry: never)": 50}
     assert [b["line"] for b in summary["bad_lines"]] == sorted(bad) and len(bad) == 10
     assert all_executions(segment_ops, JOURNEY) == 1990
+
+
+def test_given_wrapped_lines_with_arrivals_when_entered_on_aws_then_they_enter_now_and_the_cli_says_so(segment_ops, tmp_path):
+    path = tmp_path / "segment.jsonl"
+    path.write_text('{"id": "w1", "email": "w1@example.com"}\n'
+                    '{"contact": {"id": "w2", "email": "w2@example.com"}, "at": "+26h"}\n'
+                    '{"contact": {"id": "w3", "email": "w3@example.com"}, "event": {"source": "fair"}}\n')
+
+    done = cli("enter", JOURNEY, "--stack", STACK, "--segment", str(path), "--wait", "--json")
+
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["entered"] == 3
+    assert "note: 2 line(s) carry an arrival time or entry event" in done.stderr

@@ -151,6 +151,10 @@ def enter(journey: str, stack_name: str, segment: str, wait: bool, as_json: bool
             run = segment_entry.start(stack, journey, segment)
         except SegmentError as error:
             _fail(str(error))
+        if run.with_arrivals:
+            click.echo(f"note: {run.with_arrivals} line(s) carry an arrival time or entry event (`at`, `event`): "
+                       "those are for `journeys test`; here every contact enters now, with the segment's entry event",
+                       err=True)
         if not wait:
             click.echo(json.dumps({"run": run.run, "lines": run.lines, "execution": run.execution_arn}) if as_json else
                        f"{journey}: entering {run.lines} lines ({run.run}); `journeys enter ... --wait` follows it")

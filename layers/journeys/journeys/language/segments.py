@@ -2,7 +2,9 @@
 
 `.jsonl` (or `.ndjson`): one JSON object a line, a contact or `{"contact": {...}, "event": {...},
 "at": "+26h"}`. `.csv`: a header row of attribute names; `tags` and `groups` cells split on `;`; an
-empty cell is an absent attribute; an `at` column, if any, is the arrival time (not an attribute).
+empty or missing trailing cell is an absent attribute; an `at` column, if any, is the arrival time (not
+an attribute). One line is one contact: a quoted cell cannot hold a line break (the AWS segment entry
+reads the file line by line).
 A line becomes a contact through the one contact model (contact_model.ContactIn), so a segment line,
 a webhook body and a contact file obey the same rules.
 
@@ -72,8 +74,13 @@ def read_lines(path: str | Path) -> tuple[str, list[str] | None, list[tuple[int,
         raise SegmentError(f"{path}: cannot read the segment: {error.strerror}") from None
     except UnicodeDecodeError:
         raise SegmentError(f"{path}: the segment is not UTF-8 text") from None
-    numbered = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    # Lines end at \n only (str.splitlines would also break inside a cell at U+2028, \x0c, ...); a
+    # row of empty cells (`,,`: spreadsheet exports end with them) is as blank as an empty line.
+    lines = enumerate((line.removesuffix("\r") for line in text.split("\n")), start=1)
+    numbered = [(n, line) for n, line in lines if line.strip() and (fmt != "csv" or line.strip(", \t"))]
     header = None
+    if fmt == "csv":
+        _refuse_multiline_cells(path, text)
     if fmt == "csv" and numbered:
         (_, first), numbered = numbered[0], numbered[1:]
         header = [name.strip() for name in next(csv.reader([first]))]
@@ -82,6 +89,20 @@ def read_lines(path: str | Path) -> tuple[str, list[str] | None, list[tuple[int,
     if not numbered:
         raise SegmentError(f"{path}: the segment is empty: no contact to run")
     return fmt, header, numbered
+
+
+def _refuse_multiline_cells(path: str | Path, text: str) -> None:
+    """One line is one contact: a quoted cell holding a line break would split a contact in two."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    ended = 0
+    try:
+        for _ in reader:
+            if reader.line_num > ended + 1:
+                raise SegmentError(f"{path}: lines {ended + 1}-{reader.line_num}: a quoted cell holds a line break: "
+                                   "a segment has one contact per line")
+            ended = reader.line_num
+    except csv.Error as error:
+        raise SegmentError(f"{path}: line {reader.line_num}: {error}") from None
 
 
 def parse_entry(fmt: str, header: list[str] | None, text: str) -> Line:
@@ -97,6 +118,18 @@ def parse_entry(fmt: str, header: list[str] | None, text: str) -> Line:
         return Line(checked_contact(row["contact"]), event, row.get("at"))
     at = row.pop("at", None) if fmt == "csv" else None
     return Line(checked_contact(row), {}, at)
+
+
+def carries_arrival(fmt: str, header: list[str] | None, text: str) -> bool:
+    """Whether a line has an arrival time or an entry event (what only a rehearsal uses): a cheap
+    look, without checking the contact."""
+    try:
+        row = _row(fmt, header, text)
+    except BadLine:
+        return False
+    if fmt == "csv":
+        return "at" in row
+    return isinstance(row.get("contact"), dict) and "id" not in row and (row.get("at") is not None or bool(row.get("event")))
 
 
 def parse_line(fmt: str, header: list[str] | None, text: str) -> dict[str, Any]:
@@ -126,9 +159,13 @@ def _row(fmt: str, header: list[str] | None, text: str) -> dict[str, Any]:
             raise BadLine(f"expected a JSON object (a contact, or {{\"contact\": ..., \"event\": ..., \"at\": ...}}), "
                           f"got {type(row).__name__}")
         return row
-    cells = next(csv.reader(io.StringIO(text)), [])
-    if len(cells) != len(header or []):
+    try:
+        cells = next(csv.reader(io.StringIO(text), strict=True), [])
+    except csv.Error:
+        raise BadLine("a quoted cell runs past the end of the line: a segment cell cannot hold a line break") from None
+    if len(cells) > len(header or []):
         raise BadLine(f"{len(cells)} cells, the header has {len(header or [])}")
+    # Missing trailing cells are absent attributes, as empty ones are.
     return {name: _cell(name, value) for name, value in zip(header, cells) if value != ""}
 
 

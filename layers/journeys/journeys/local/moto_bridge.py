@@ -41,8 +41,8 @@ loudly when one of these names moves).
    a described execution) are written as JSON directly: moto's shape-driven serializer walks every
    attribute of every item through name-guessing pickers (~2 ms for an item of 20 attributes, most
    of a GetItem). Same body: plain values as they are, bytes base64, datetimes in epoch seconds
-   truncated to milliseconds (a history's ISO 8601 event times too), no None; anything else (or an
-   error) goes through moto's serializer.
+   truncated to milliseconds (a history's ISO 8601 event times too), no None, only the answer's own
+   top-level members; anything else (or an error) goes through moto's serializer.
 14. A Query on a table's own key reads that key's partition, as DynamoDB does: moto collects and
    sorts every item of the table for each query, which makes a rehearsal quadratic in its contacts.
 15. moto lists a response class's methods (inspect.getmembers) on every request to find the action:
@@ -389,6 +389,9 @@ def plain_json_answer(original):
         if context.operation_model.name in operations and not isinstance(self.result, Exception):
             try:
                 result = plain_json(self.result)
+                members = getattr(context.operation_model.output_shape, "members", None)
+                if isinstance(result, dict) and members is not None:  # moto adds keys its serializer leaves out
+                    result = {key: value for key, value in result.items() if key in members}
                 if context.operation_model.name == "GetExecutionHistory":
                     for event in result.get("events", ()):  # moto keeps ISO 8601 text; the wire has epoch seconds
                         event["timestamp"] = _epoch_seconds(event["timestamp"])

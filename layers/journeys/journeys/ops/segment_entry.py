@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from journeys import aws, clock
-from journeys.language.segments import digest, read_lines
+from journeys.language.segments import carries_arrival, digest, read_lines
 from journeys.ops.stack import Stack
 
 POLL_SECONDS = 1.0
@@ -35,17 +35,19 @@ class SegmentRun:
     segment: str  # content digest: names the contacts' executions (a re-run enters nobody twice)
     lines: int
     execution_arn: str | None = None
+    with_arrivals: int = 0  # lines with an `at` or an `event`: rehearsal arrivals, entered now here
 
 
 def line_file(path: str | Path) -> tuple[bytes, dict[str, Any], int]:
-    """(the CSV to upload, the segment's format/header/digest, number of lines)."""
+    """(the CSV to upload, the segment's format/header/digest/lines with arrivals, number of lines)."""
     fmt, header, numbered = read_lines(path)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["line", "text"])
     writer.writerows(numbered)
     meta = {"format": fmt, "header": header or [], "segment": digest(Path(path).read_bytes())}
-    return out.getvalue().encode(), meta, len(numbered)
+    with_arrivals = sum(1 for _, text in numbered if carries_arrival(fmt, header, text))
+    return out.getvalue().encode(), {**meta, "with_arrivals": with_arrivals}, len(numbered)
 
 
 def upload(stack: Stack, journey_id: str, path: str | Path) -> tuple[SegmentRun, dict[str, Any]]:
@@ -56,8 +58,9 @@ def upload(stack: Stack, journey_id: str, path: str | Path) -> tuple[SegmentRun,
     run = f"{journey_id[:36]}-{meta['segment']}-{stamp}-{uuid.uuid4().hex[:4]}"  # <= 80 characters, an execution name
     key = f"segments/{journey_id}/{meta['segment']}.csv"
     aws.client("s3").put_object(Bucket=stack.segment_bucket, Key=key, Body=body, ServerSideEncryption="AES256")
+    with_arrivals = meta.pop("with_arrivals")
     given = {"bucket": stack.segment_bucket, "key": key, "journey": journey_id, "run": run, **meta}
-    return SegmentRun(journey_id, run, meta["segment"], lines), given
+    return SegmentRun(journey_id, run, meta["segment"], lines, with_arrivals=with_arrivals), given
 
 
 def start(stack: Stack, journey_id: str, path: str | Path) -> SegmentRun:
