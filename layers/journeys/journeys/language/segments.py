@@ -108,7 +108,7 @@ def _refuse_multiline_cells(path: str | Path, text: str) -> None:
 def parse_entry(fmt: str, header: list[str] | None, text: str) -> Line:
     """One segment line -> its contact (as enter_contact takes it), event and `at`; BadLine says why not."""
     row = _row(fmt, header, text)
-    if isinstance(row.get("contact"), dict) and "id" not in row:  # the wrapped form
+    if _wrapped(row):
         unknown = sorted(set(row) - WRAPPER_KEYS)
         if unknown:
             raise BadLine(f"unknown key(s) {', '.join(unknown)}: a wrapped line has contact, event, at")
@@ -129,7 +129,7 @@ def carries_arrival(fmt: str, header: list[str] | None, text: str) -> bool:
         return False
     if fmt == "csv":
         return "at" in row
-    return isinstance(row.get("contact"), dict) and "id" not in row and (row.get("at") is not None or bool(row.get("event")))
+    return _wrapped(row) and (row.get("at") is not None or bool(row.get("event")))
 
 
 def parse_line(fmt: str, header: list[str] | None, text: str) -> dict[str, Any]:
@@ -147,6 +147,11 @@ def checked_contact(contact: Any) -> dict[str, Any]:
         from journeys.actions.errors import describe_validation_error
 
         raise BadLine("; ".join(f"{key}: {message}" for key, message in describe_validation_error(error))) from None
+
+
+def _wrapped(row: dict[str, Any]) -> bool:
+    """`{"contact": {...}, "event": ..., "at": ...}` rather than a contact."""
+    return isinstance(row.get("contact"), dict) and "id" not in row
 
 
 def _row(fmt: str, header: list[str] | None, text: str) -> dict[str, Any]:
